@@ -1,0 +1,36 @@
+"""The Python API: ``load`` a spec, ``check`` it, ``compile`` it to a framework."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping, Union
+
+from .errors import SpecError
+from .inference import infer
+from .ir.builder import build_graph
+from .ir.graph import Graph
+from .report import Report
+from .spec.load import load
+from .spec.model import Spec
+
+SpecLike = Union[Spec, str, Path]
+
+
+def _as_spec(spec: SpecLike, params: Mapping[str, Any] | None) -> Spec:
+    if isinstance(spec, Spec):
+        return spec.with_params(**params) if params else spec
+    return load(spec, params)
+
+
+def analyze(spec: SpecLike, params: Mapping[str, Any] | None = None) -> Graph:
+    """The inferred graph IR (what backends compile). Raises SpecError."""
+    return infer(build_graph(_as_spec(spec, params)))
+
+
+def check(spec: SpecLike, params: Mapping[str, Any] | None = None, strict: bool = False) -> Report:
+    """Validate a spec and infer every layer's shape and costs. Raises ``SpecError`` with all
+    errors found; with ``strict``, warnings count as errors."""
+    report = Report.from_graph(analyze(spec, params))
+    if strict and report.warnings:
+        raise SpecError(report.warnings)
+    return report

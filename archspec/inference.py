@@ -1,0 +1,130 @@
+"""The analysis pass: fills each node's ``meta`` with its output shape (canonical layout),
+parameter counts, MACs, activation size and receptive field, using only the layers' own shape
+rules. No framework is imported here.
+
+Conventions (also in docs/spec-language.md):
+- MACs count one multiply-accumulate per kernel tap per output element of convolutions and
+  dense layers (fvcore's conv+linear convention); FLOPs = 2 × MACs. Bias, BatchNorm, pooling and
+  activations are not counted.
+- Activation memory is fp32 at batch 1; the peak assumes each tensor is freed after its last
+  consumer and nothing runs in place.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Optional
+
+from .errors import Diagnostic, ShapeError, SpecError
+from .ir.graph import Graph, Node
+from .ops.base import GLOBAL, Window, product
+
+BYTES_FP32 = 4
+
+
+def infer(graph: Graph) -> Graph:
+    """Annotate every node; raise SpecError with all shape errors (and the warnings so far)."""
+    diagnostics = graph.diagnostics
+    for node in graph.nodes:
+        if node.is_input:
+            spatial = len(graph.input_shape) - 1
+            node.meta.update(shape=graph.input_shape, trainable=0, non_trainable=0, macs=0,
+                             rf=(Fraction(1),) * spatial if spatial else None,
+                             jump=(Fraction(1),) * spatial if spatial else None)
+            continue
+        _infer_node(graph, node, diagnostics)
+    if not any(d.severity == "error" for d in diagnostics):
+        _warn_unused(graph, diagnostics)
+        graph.peak_activation_bytes = peak_activation_bytes(graph)
+    if any(d.severity == "error" for d in diagnostics):
+        raise SpecError(diagnostics)
+    return graph
+
+
+def _infer_node(graph: Graph, node: Node, diagnostics: list[Diagnostic]) -> None:
+    parents = [graph._by_name.get(name) for name in node.inputs]
+    if node.layer is None or any(p is None or "shape" not in p.meta for p in parents):
+        return  # already reported, or downstream of a reported error
+    layer = node.layer
+
+    def report(message: str, hint: Optional[str] = None, severity: str = "error") -> None:
+        diagnostics.append(Diagnostic(f"{layer.type_name} '{node.name}': {message}",
+                                      path=node.path, location=node.location, hint=hint,
+                                      severity=severity, via=node.via))
+
+    count = len(parents)
+    if count < layer.min_inputs or (layer.max_inputs is not None and count > layer.max_inputs):
+        want = (f"exactly {layer.min_inputs}" if layer.min_inputs == layer.max_inputs
+                else f"at least {layer.min_inputs}")
+        report(f"takes {want} input(s), got {count}",
+               hint="list the branches to join in 'inputs: [a, b]'" if layer.min_inputs > 1 else None)
+        return
+    shapes = [p.meta["shape"] for p in parents]
+    try:
+        result = layer.infer(shapes, graph.channels_first)
+    except ShapeError as exc:
+        report(f"{exc} (input shape{'s' if count > 1 else ''} "
+               f"{', '.join(str(list(graph.to_spec_layout(s))) for s in shapes)})", exc.hint)
+        return
+    for message, hint in result.warnings:
+        report(message, hint, severity="warning")
+    node.meta.update(shape=result.shape, trainable=result.trainable,
+                     non_trainable=result.non_trainable, macs=result.macs,
+                     resolved=result.resolved, input_shapes=shapes)
+    node.meta["rf"], node.meta["jump"] = _receptive_field(result.window, parents, result.shape)
+
+
+def _receptive_field(window, parents: list[Node], shape) -> tuple:
+    """Receptive field and effective stride (the "jump" between neighbouring outputs, in input
+    pixels) per spatial dim; (None, None) once a layer has seen the whole input."""
+    fields = [p.meta.get("rf") for p in parents]
+    jumps = [p.meta.get("jump") for p in parents]
+    if window == GLOBAL or any(f is None for f in fields):
+        return None, None
+    spatial = len(shape) - 1
+    if any(len(f) != spatial for f in fields) or spatial == 0:
+        return None, None
+    rf = tuple(max(f[d] for f in fields) for d in range(spatial))
+    jump = tuple(max(j[d] for j in jumps) for d in range(spatial))
+    if isinstance(window, Window):
+        if window.upsample:
+            jump = tuple(j / s for j, s in zip(jump, window.stride))
+            rf = tuple(r + (k - 1) * j for r, k, j in zip(rf, window.kernel, jump))
+        else:
+            rf = tuple(r + (k - 1) * j for r, k, j in zip(rf, window.kernel, jump))
+            jump = tuple(j * s for j, s in zip(jump, window.stride))
+    return rf, jump
+
+
+def _warn_unused(graph: Graph, diagnostics: list[Diagnostic]) -> None:
+    needed = {graph.output}
+    for node in reversed(graph.nodes):
+        if node.name in needed:
+            needed.update(node.inputs)
+    for node in graph.layers:
+        if node.name not in needed:
+            diagnostics.append(Diagnostic(
+                f"the output of {node.type} '{node.name}' is never used", path=node.path,
+                location=node.location, severity="warning", via=node.via,
+                hint="a later layer probably needs it in 'inputs', or it can be removed"))
+
+
+def peak_activation_bytes(graph: Graph) -> int:
+    """Largest sum of live tensors while running the graph in order at batch 1 (fp32)."""
+    last_use = {}
+    for index, node in enumerate(graph.nodes):
+        for name in node.inputs:
+            last_use[name] = index
+    last_use[graph.output] = len(graph.nodes)
+    live: dict[str, int] = {}
+    peak = 0
+    for index, node in enumerate(graph.nodes):
+        size = product(node.meta["shape"]) * BYTES_FP32
+        live[node.name] = size
+        peak = max(peak, sum(live.values()))
+        for name in set(node.inputs):
+            if last_use.get(name) == index:
+                live.pop(name, None)
+        if last_use.get(node.name, -1) < index:
+            live.pop(node.name, None)
+    return peak

@@ -1,0 +1,529 @@
+"""Spec document → graph IR: evaluates parameters, expands blocks, repeats and groups, applies
+defaults, validates every layer item against its type, and resolves ``inputs`` references.
+
+Errors are collected, not thrown one at a time: a bad item becomes a placeholder node so that
+later items still get checked, and references to it do not cascade into more errors.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from typing import Any, Optional
+
+import yaml
+from pydantic import ValidationError
+
+from ..errors import Diagnostic, SpecError, suggestion
+from ..expr import ExprError, is_expression, substitute
+from ..ops.base import Layer, layer_types
+from ..spec.diagnose import from_validation_error
+from ..spec.model import IDENTIFIER, REQUIRED, Spec, check_identifier
+from ..spec.paths import format_path
+from .graph import INPUT, Graph, Node
+
+MAX_NODES = 200_000
+MAX_CALL_DEPTH = 32
+STRUCTURAL = ("name", "inputs", "when")
+KEYWORDS = ("repeat", "group")
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+
+
+def snake(type_name: str) -> str:
+    """Keras-style automatic names: Conv2D → conv2d, BatchNormalization → batch_normalization."""
+    return _CAMEL.sub("_", type_name).lower()
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """``--set depth=50`` → ("depth", 50); values are read as YAML scalars or lists."""
+    if "=" not in text:
+        raise ValueError(f"expected key=value, got {text!r}")
+    key, _, raw = text.partition("=")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    return key.strip(), value
+
+
+def unique(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """A mistake inside a block is reported once, not once per call: keep the first of each
+    (message, place) pair."""
+    seen, result = set(), []
+    for d in diagnostics:
+        key = (d.message, d.path, d.location)
+        if key not in seen:
+            seen.add(key)
+            result.append(d)
+    return result
+
+
+class _Scope:
+    """Names visible to ``inputs``: a block body sees only its own inputs and layers; the top
+    level also resolves fully qualified names such as ``stage2_conv1``."""
+
+    def __init__(self, prefix: str, parent: Optional["_Scope"], isolated: bool = False):
+        self.prefix, self.parent, self.isolated = prefix, parent, isolated
+        self.names: dict[str, str] = {}
+
+    def qualify(self, short: str) -> str:
+        return f"{self.prefix}_{short}" if self.prefix else short
+
+    def lookup(self, short: str) -> Optional[str]:
+        scope: Optional[_Scope] = self
+        while scope is not None:
+            if short in scope.names:
+                return scope.names[short]
+            if scope.isolated:
+                return None
+            scope = scope.parent
+        return None
+
+    def top_level(self) -> bool:
+        scope: Optional[_Scope] = self
+        while scope is not None:
+            if scope.isolated:
+                return False
+            scope = scope.parent
+        return True
+
+
+class Builder:
+    def __init__(self, spec: Spec):
+        self.spec = spec
+        self.source = spec.source
+        self.types = layer_types()
+        self.hidden = frozenset(self.types) | frozenset(spec.blocks)
+        self.nodes: list[Node] = []
+        self.by_name: dict[str, Node] = {}
+        self.diagnostics: list[Diagnostic] = []
+        self.counters: Counter = Counter()
+        self.cache: dict[tuple, Any] = {}
+        self.call_stack: list[str] = []
+
+    # --- diagnostics --------------------------------------------------------------------
+    def error(self, message: str, path: tuple, hint: str | None = None, received: Any = None,
+              allowed: str | None = None, via: str | None = None, severity: str = "error",
+              data_path: tuple | None = None) -> None:
+        self.diagnostics.append(Diagnostic(
+            message, path=format_path(path, self.hidden),
+            location=self.source.locate(path if data_path is None else data_path),
+            hint=hint, received=received, allowed=allowed, via=via, severity=severity))
+
+    def evaluate(self, value: Any, env: dict, path: tuple, via: str | None) -> Any:
+        try:
+            return substitute(value, env)
+        except ExprError as exc:
+            self.error(f"in expression: {exc}", path, via=via,
+                       hint="expressions are ${...} with parameters, numbers, + - * / // % **, "
+                            "comparisons, 'a if c else b', lists and min/max/ceil/floor/...")
+            raise
+
+    # --- entry point ----------------------------------------------------------------------
+    def build(self) -> Graph:
+        spec = self.spec
+        env = self._spec_env()
+        shape = self._input_shape(env)
+        channels_first = spec.input.layout == "channels_first"
+        self.nodes.append(Node(INPUT, None, [], path="input", location=self.source.locate(("input",))))
+        self.by_name[INPUT] = self.nodes[0]
+        scope = _Scope("", None)
+        scope.names[INPUT] = INPUT
+        defaults = self._defaults(spec.defaults, ("defaults",), {})
+        output = self._items(spec.layers, ("layers",), scope, env, defaults, INPUT, None)
+        self.diagnostics = unique(self.diagnostics)
+        if any(d.severity == "error" for d in self.diagnostics) or shape is None:
+            raise SpecError(self.diagnostics)
+        return Graph(spec.name, shape, channels_first, self.nodes, output or INPUT,
+                     spec.description, spec.reference, diagnostics=list(self.diagnostics))
+
+    def _spec_params(self) -> dict:
+        env: dict[str, Any] = {}
+        for key, value in self.spec.params.items():
+            try:
+                env[key] = self.evaluate(value, env, ("params", key), None)
+            except ExprError:
+                env[key] = None
+        return env
+
+    def _input_shape(self, env: dict):
+        try:
+            dims = self.evaluate(list(self.spec.input.shape), env, ("input", "shape"), None)
+        except ExprError:
+            return None
+        if any(not isinstance(d, int) or isinstance(d, bool) or not 1 <= d < 2**31 for d in dims):
+            self.error("input sizes must be integers from 1 to 2**31-1", ("input", "shape"),
+                       received=dims)
+            return None
+        dims = tuple(dims)
+        if self.spec.input.layout == "channels_first" and len(dims) > 1:
+            dims = dims[1:] + dims[:1]
+        return dims
+
+    def _defaults(self, section: dict, path: tuple, inherited: dict) -> dict:
+        merged = {k: dict(v) for k, v in inherited.items()}
+        for type_name, args in section.items():
+            cls = self.types.get(type_name)
+            if cls is None:
+                self.error(f"defaults name an unknown layer type '{type_name}'", path + (type_name,),
+                           hint=suggestion(type_name, self.types))
+                continue
+            for key in args:
+                if key not in cls.model_fields or key in ("type", "name", "inputs"):
+                    self.error(f"unknown field '{key}' for {type_name} in defaults",
+                               path + (type_name, key),
+                               hint=suggestion(key, [f for f in cls.model_fields if f != "type"]))
+            merged.setdefault(type_name, {}).update(args)
+        return merged
+
+    # --- items ----------------------------------------------------------------------------
+    def _items(self, items: list, base: tuple, scope: _Scope, env: dict, defaults: dict,
+               prev: Optional[str], via: Optional[str]) -> Optional[str]:
+        for index, item in enumerate(items):
+            path = base + (index,)
+            parsed = self._classify(item, path, via)
+            if parsed is None:
+                prev = None
+                continue
+            kind, key, body = parsed
+            if isinstance(body, dict) and "when" in body:
+                try:
+                    keep = self.evaluate(body["when"], env, path + (key, "when"), via)
+                except ExprError:
+                    keep = True
+                body = {k: v for k, v in body.items() if k != "when"}
+                if not keep:
+                    # A disabled item is the identity: its name refers to its input.
+                    name = body.get("name")
+                    if isinstance(name, str):
+                        scope.names[name] = prev
+                    continue
+            later = [it[k].get("name") for it in items[index + 1:] if isinstance(it, dict)
+                     for k in it if isinstance(it[k], dict)]
+            handler = {"layer": self._layer, "block": self._call, "repeat": self._repeat,
+                       "group": self._group}[kind]
+            prev = handler(key, body, path, scope, env, defaults, prev, via, later)
+            if len(self.nodes) > MAX_NODES:
+                self.error(f"the spec expands to more than {MAX_NODES} layers", path,
+                           hint="check repeat counts and parameters")
+                raise SpecError(self.diagnostics)
+        return prev
+
+    def _classify(self, item: Any, path: tuple, via: Optional[str]):
+        if isinstance(item, str):
+            item = {item: None}
+        if not isinstance(item, dict) or len(item) != 1:
+            keys = list(item) if isinstance(item, dict) else None
+            hint = ("each item is one mapping like '- Conv2D: {filters: 32}'; put name, inputs "
+                    "and arguments inside it")
+            if keys and any(k in STRUCTURAL for k in keys):
+                hint = "indent 'name'/'inputs' under the layer type: '- Dense: {units: 10, name: fc}'"
+            self.error("a layer item must be a layer type, block or 'repeat' with its "
+                       "arguments", path, hint=hint, received=keys or item, via=via)
+            return None
+        (key, body), = item.items()
+        if key in self.types:
+            return "layer", key, body
+        if key in self.spec.blocks:
+            return "block", key, body
+        if key in KEYWORDS:
+            return key, key, body
+        choices = list(self.types) + list(self.spec.blocks) + list(KEYWORDS)
+        self.error(f"unknown layer type '{key}'", path + (key,), via=via,
+                   hint=suggestion(key, choices) or "see 'archspec schema' for the layer types")
+        return None
+
+    def _name(self, raw: Any, type_name: str, scope: _Scope, path: tuple, via) -> Optional[str]:
+        if raw is None:
+            base = snake(type_name)
+            while True:
+                self.counters[base] += 1
+                full = scope.qualify(f"{base}_{self.counters[base]}")
+                if full not in self.by_name:
+                    return full
+        try:
+            check_identifier(raw, "layer name")
+        except ValueError as exc:
+            self.error(str(exc), path + ("name",), received=raw, via=via)
+            return None
+        if raw == INPUT:
+            self.error("'input' names the model input and cannot name a layer", path + ("name",),
+                       via=via)
+            return None
+        full = scope.qualify(raw)
+        if full in self.by_name or raw in scope.names:
+            first = self.by_name.get(full)
+            self.error(f"duplicate layer name '{raw}'", path + ("name",), via=via,
+                       hint=f"first used at {first.path} ({first.location})" if first else None)
+            return None
+        return full
+
+    def _resolve(self, refs: Any, prev: Optional[str], scope: _Scope, path: tuple, via,
+                 later: list, own_name: Optional[str]) -> Optional[list[str]]:
+        if refs is None:
+            return [prev] if prev is not None else None
+        if isinstance(refs, str):
+            refs = [refs]
+        if not isinstance(refs, list) or not refs or not all(isinstance(r, str) for r in refs):
+            self.error("'inputs' must be a layer name or a list of layer names", path + ("inputs",),
+                       received=refs, via=via)
+            return None
+        resolved = []
+        for i, ref in enumerate(refs):
+            target = scope.lookup(ref)
+            if target is None and scope.top_level() and ref in self.by_name:
+                target = self.by_name[ref].name
+            if target is None:
+                where = path + ("inputs", i) if len(refs) > 1 else path + ("inputs",)
+                if ref == own_name:
+                    self.error(f"layer '{ref}' takes its own output as input: a cycle", where,
+                               via=via)
+                elif ref in later:
+                    self.error(f"'{ref}' is defined later; a layer can only take inputs from "
+                               f"layers before it", where, via=via,
+                               hint="move the layer up, or if each needs the other, the graph has "
+                                    "a cycle, which a feed-forward network cannot have")
+                else:
+                    visible = [n for n in self._visible(scope)]
+                    self.error(f"unknown layer '{ref}' in inputs", where, via=via,
+                               hint=suggestion(ref, visible))
+                return None
+            resolved.append(target)
+        return resolved
+
+    def _visible(self, scope: _Scope) -> list[str]:
+        names: list[str] = []
+        s: Optional[_Scope] = scope
+        while s is not None:
+            names.extend(s.names)
+            if s.isolated:
+                break
+            s = s.parent
+        return names
+
+    # --- a layer ----------------------------------------------------------------------------
+    def _layer(self, type_name, body, path, scope, env, defaults, prev, via, later):
+        cls: type[Layer] = self.types[type_name]
+        data_path = path + (type_name,)
+        args = self._arguments(cls, body, path, via)
+        if args is None:
+            return self._placeholder(None, scope, path, via, prev)
+        try:
+            args = self.evaluate({**defaults.get(type_name, {}), **args}, env, data_path, via)
+        except ExprError:
+            return self._placeholder(args.get("name"), scope, path, via, prev)
+        raw_name, refs = args.pop("name", None), args.pop("inputs", None)
+        name = self._name(raw_name, type_name, scope, data_path, via)
+        inputs = self._resolve(refs, prev, scope, data_path, via, later, raw_name)
+        layer = self._validate(cls, args, data_path, path, via)
+        if name is None:
+            return None
+        node = Node(name, layer if inputs is not None else None, inputs or ["?"],
+                    path=format_path(path), location=self.source.locate(data_path), via=via)
+        if inputs is None or layer is None:
+            node.layer, node.meta["invalid"] = None, True
+        self._register(node, raw_name, scope)
+        return name
+
+    def _arguments(self, cls, body, path, via) -> Optional[dict]:
+        if body is None:
+            return {}
+        if isinstance(body, dict):
+            return dict(body)
+        positional = cls.positional
+        if isinstance(body, list) and len(positional) != 1:
+            if len(body) > len(positional):
+                self.error(f"{cls.__name__} takes at most {len(positional)} positional arguments "
+                           f"({', '.join(positional) or 'none'})", path, received=body, via=via)
+                return None
+            return dict(zip(positional, body))
+        if not positional:
+            self.error(f"{cls.__name__} takes no positional argument; write its arguments as a "
+                       f"mapping", path, received=body, via=via)
+            return None
+        return {positional[0]: body}
+
+    def _validate(self, cls, args: dict, data_path, path, via) -> Optional[Layer]:
+        try:
+            key = (cls, json.dumps(args, sort_keys=True, default=str))
+        except (TypeError, ValueError):
+            key = None
+        if key is not None and key in self.cache:
+            return self.cache[key]
+        try:
+            layer = cls.model_validate(args)
+        except ValidationError as exc:
+            self.diagnostics.extend(from_validation_error(
+                exc, path, self.source, cls, self.hidden, via, data_path=data_path))
+            layer = None
+        if key is not None:
+            self.cache[key] = layer
+        return layer
+
+    def _placeholder(self, raw_name, scope, path, via, prev):
+        name = raw_name if isinstance(raw_name, str) and IDENTIFIER.match(raw_name) else None
+        node = Node(scope.qualify(name) if name else f"_invalid_{len(self.nodes)}", None,
+                    [prev or "?"], path=format_path(path), via=via, meta={"invalid": True})
+        self._register(node, name, scope)
+        return node.name
+
+    def _register(self, node: Node, short: Optional[str], scope: _Scope) -> None:
+        self.nodes.append(node)
+        self.by_name[node.name] = node
+        if short:
+            scope.names[short] = node.name
+
+    # --- blocks, repeats, groups ----------------------------------------------------------------
+    def _call(self, block, body, path, scope, env, defaults, prev, via, later):
+        definition = self.spec.blocks[block]
+        data_path = path + (block,)
+        if body is None:
+            body = {}
+        if not isinstance(body, dict):
+            self.error(f"a call of block '{block}' takes a mapping of its parameters", data_path,
+                       received=body, via=via)
+            return None
+        raw_name, refs = body.get("name"), body.get("inputs")
+        try:
+            arguments = self.evaluate({k: v for k, v in body.items() if k not in STRUCTURAL},
+                                      env, data_path, via)
+        except ExprError:
+            return self._placeholder(raw_name, scope, path, via, prev)
+        declared = definition.param_defaults()
+        for key in arguments:
+            if key not in declared:
+                self.error(f"block '{block}' has no parameter '{key}'", data_path + (key,),
+                           via=via, hint=suggestion(key, declared),
+                           allowed=", ".join(declared) or "none")
+        block_env = dict(self._spec_env())
+        for key, default in declared.items():
+            if key in arguments:
+                block_env[key] = arguments[key]
+            elif default is REQUIRED:
+                self.error(f"block parameter '{key}' of '{block}' is not set", data_path, via=via,
+                           hint=f"add {key}: <value> to this call")
+                block_env[key] = None
+            else:
+                try:
+                    block_env[key] = self.evaluate(default, block_env, ("blocks", block, "params"), via)
+                except ExprError:
+                    block_env[key] = None
+        if block in self.call_stack or len(self.call_stack) >= MAX_CALL_DEPTH:
+            self.error(f"block '{block}' calls itself (through {' -> '.join(self.call_stack)})",
+                       data_path, via=via)
+            return None
+        if raw_name == "" and scope.prefix:
+            # name: "" — the body's layers take the enclosing repeat iteration's prefix
+            # (layer1_0_conv1 rather than layer1_0_bottleneck3_conv1).
+            inputs = self._resolve(refs, prev, scope, data_path, via, later, None)
+            return self._expand_block(block, definition, path, scope.prefix, scope, inputs,
+                                      block_env, via)
+        if raw_name is None:
+            self.counters[block] += 1
+            raw_name = f"{block}{self.counters[block]}"
+            while scope.qualify(raw_name) in self.by_name or raw_name in scope.names:
+                self.counters[block] += 1
+                raw_name = f"{block}{self.counters[block]}"
+        name = self._name(raw_name, block, scope, data_path, via)
+        inputs = self._resolve(refs, prev, scope, data_path, via, later, raw_name)
+        if name is None:
+            return None
+        out = self._expand_block(block, definition, path, name, scope, inputs, block_env, via)
+        scope.names[raw_name] = out
+        if out is not None:
+            self.by_name.setdefault(name, self.by_name.get(out))
+        return out
+
+    def _expand_block(self, block, definition, path, name, scope, inputs, block_env, via):
+        if inputs is not None and len(inputs) != len(definition.inputs):
+            self.error(f"block '{block}' takes {len(definition.inputs)} input(s) "
+                       f"({', '.join(definition.inputs)}), got {len(inputs)}",
+                       path + (block, "inputs"), via=via)
+            inputs = None
+        inner = _Scope(name, scope, isolated=True)
+        for local, target in zip(definition.inputs, inputs or [None] * len(definition.inputs)):
+            inner.names[local] = target if target is not None else "?"
+        inner_defaults = self._defaults(definition.defaults, ("blocks", block, "defaults"),
+                                        self._spec_defaults())
+        call_via = f"{format_path(path)} ({block} '{name}')"
+        call_via = f"{via} -> {call_via}" if via else call_via
+        self.call_stack.append(block)
+        try:
+            return self._items(definition.layers, ("blocks", block, "layers"), inner, block_env,
+                               inner_defaults, inner.names[definition.inputs[0]], call_via)
+        finally:
+            self.call_stack.pop()
+
+    def _spec_env(self) -> dict:
+        if not hasattr(self, "_env_cache"):
+            self._env_cache = self._spec_params()
+        return self._env_cache
+
+    def _spec_defaults(self) -> dict:
+        if not hasattr(self, "_defaults_cache"):
+            saved = len(self.diagnostics)
+            self._defaults_cache = self._defaults(self.spec.defaults, ("defaults",), {})
+            del self.diagnostics[saved:]  # already reported once at the top level
+        return self._defaults_cache
+
+    def _repeat(self, _key, body, path, scope, env, defaults, prev, via, later):
+        data_path = path + ("repeat",)
+        if not isinstance(body, dict) or "layers" not in body or "times" not in body:
+            self.error("'repeat' needs 'times' and 'layers'", data_path, via=via,
+                       hint="- repeat: {times: 3, layers: [{Conv2D: {filters: 64}}]}")
+            return None
+        fields = ("times", "layers", "index", "name", "start")
+        for key in sorted(set(body) - set(fields)):
+            self.error(f"unknown field '{key}' in repeat", data_path + (key,), via=via,
+                       hint=suggestion(key, fields))
+        try:
+            times = self.evaluate(body["times"], env, data_path + ("times",), via)
+        except ExprError:
+            return None
+        start = body.get("start", 0)
+        for label, value in (("times", times), ("start", start)):
+            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_NODES:
+                self.error(f"repeat {label} must be an integer from 0 to {MAX_NODES}",
+                           data_path + (label,), received=value, via=via)
+                return None
+        index = body.get("index", "i")
+        if not isinstance(index, str) or not IDENTIFIER.match(index):
+            self.error("repeat index must be an identifier", data_path + ("index",),
+                       received=index, via=via)
+            return None
+        name = body.get("name")
+        if name is None:
+            self.counters["repeat"] += 1
+            name = f"repeat{self.counters['repeat']}_"
+        elif not isinstance(name, str) or (name and not IDENTIFIER.match(name)):
+            self.error("repeat name must be an identifier or ''", data_path + ("name",),
+                       received=name, via=via)
+            return None
+        layers = body["layers"] if isinstance(body["layers"], list) else [body["layers"]]
+        for i in range(start, start + times):
+            # Iteration i's layers are named <name><i>_<layer>, e.g. layer1_0_conv1.
+            inner = _Scope(scope.qualify(f"{name}{i}"), scope)
+            prev = self._items(layers, data_path + ("layers",), inner, {**env, index: i},
+                               defaults, prev, via)
+        return prev
+
+    def _group(self, _key, body, path, scope, env, defaults, prev, via, later):
+        data_path = path + ("group",)
+        if not isinstance(body, dict) or "layers" not in body:
+            self.error("'group' needs 'layers' (and usually 'defaults')", data_path, via=via)
+            return None
+        for key in sorted(set(body) - {"layers", "defaults"}):
+            self.error(f"unknown field '{key}' in group", data_path + (key,), via=via,
+                       hint=suggestion(key, ["layers", "defaults"]))
+        inner_defaults = self._defaults(body.get("defaults") or {}, data_path + ("defaults",),
+                                        defaults)
+        return self._items(body["layers"], data_path + ("layers",), scope, env, inner_defaults,
+                           prev, via)
+
+
+def build_graph(spec: Spec) -> Graph:
+    return Builder(spec).build()
+
+
+__all__ = ["Builder", "build_graph", "parse_override", "snake", "is_expression"]

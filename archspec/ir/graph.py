@@ -1,0 +1,74 @@
+"""The graph IR: a flat, topologically ordered list of nodes. Blocks, repeats, defaults and
+expressions are gone by now; every node holds a validated layer and the names of its inputs.
+Passes (``archspec.inference``) annotate ``node.meta`` and never rebuild the graph."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Optional
+
+from ..errors import Location
+from ..ops.base import Layer, Shape
+
+INPUT = "input"
+
+
+@dataclass(eq=False)
+class Node:
+    name: str
+    layer: Optional[Layer]  # None for the input node and for items that failed validation
+    inputs: list[str]
+    path: str = ""
+    location: Location = field(default_factory=Location)
+    via: Optional[str] = None  # the block calls that produced this node, for error messages
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def type(self) -> str:
+        return self.layer.type_name if self.layer is not None else ("Input" if not self.inputs else "?")
+
+    @property
+    def is_input(self) -> bool:
+        return self.layer is None and not self.inputs
+
+
+@dataclass
+class Graph:
+    name: str
+    input_shape: Shape  # canonical (channels-last), no batch dimension
+    channels_first: bool
+    nodes: list[Node]  # the input node first, then layers in topological order
+    output: str
+    description: str = ""
+    reference: Optional[str] = None
+    diagnostics: list = field(default_factory=list)  # warnings found so far, by every pass
+    peak_activation_bytes: int = 0  # set by the inference pass
+
+    def __post_init__(self) -> None:
+        self._by_name = {n.name: n for n in self.nodes}
+
+    def __getitem__(self, name: str) -> Node:
+        return self._by_name[name]
+
+    def __iter__(self) -> Iterator[Node]:
+        return iter(self.nodes)
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    @property
+    def layers(self) -> list[Node]:
+        return [n for n in self.nodes if not n.is_input]
+
+    def consumers(self) -> dict[str, list[str]]:
+        result: dict[str, list[str]] = {n.name: [] for n in self.nodes}
+        for n in self.nodes:
+            for i in n.inputs:
+                result[i].append(n.name)
+        return result
+
+    def to_spec_layout(self, shape: Shape) -> Shape:
+        """Canonical → the spec's layout, for reporting."""
+        if self.channels_first and len(shape) > 1:
+            return (shape[-1],) + tuple(shape[:-1])
+        return tuple(shape)

@@ -1,0 +1,216 @@
+"""Convolutions: standard, depthwise, separable and transposed, for 1-D and 2-D inputs.
+
+One base class per family; the 1-D and 2-D classes differ only in ``rank`` and their tag.
+Parameters and MACs follow Keras/PyTorch exactly (MACs: one multiply-add per kernel tap per
+output element; bias additions are not counted — the fvcore convention).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal, Optional, Union
+
+from pydantic import Field, field_validator, model_validator
+
+from .. import shapes
+from ..errors import ShapeError
+from .base import (ActivationName, InitializerName, Inferred, Layer, MaxNorm, PaddingArg,
+                   Regularizer, Shape, Window, normalize_padding, product, require_rank,
+                   tuple_validator)
+
+
+class _Windowed(Layer):
+    """Shared by every sliding-window layer: kernel, strides, padding, dilation."""
+
+    rank: ClassVar[int] = 2
+    kernel_size: tuple[int, ...]
+    strides: tuple[int, ...] = 1  # type: ignore[assignment]
+    padding: PaddingArg = "valid"
+    dilation_rate: tuple[int, ...] = 1  # type: ignore[assignment]
+    use_bias: bool = True
+    activation: Optional[ActivationName] = None
+
+    _tuples = tuple_validator("kernel_size", "strides", "dilation_rate")
+
+    @field_validator("padding", mode="before")
+    @classmethod
+    def _padding(cls, value: Any) -> Any:
+        return normalize_padding(value, cls.rank)
+
+    @model_validator(mode="after")
+    def _stride_or_dilation(self):
+        strides = self.strides if isinstance(self.strides, tuple) else (self.strides,)
+        dilation = self.dilation_rate if isinstance(self.dilation_rate, tuple) else (self.dilation_rate,)
+        if max(strides) > 1 and max(dilation) > 1:
+            raise ValueError("strides > 1 and dilation_rate > 1 cannot be combined "
+                             "(Keras rejects it)")
+        return self
+
+    def _strides(self) -> tuple[int, ...]:
+        return self.strides if isinstance(self.strides, tuple) else (self.strides,) * self.rank
+
+    def _dilation(self) -> tuple[int, ...]:
+        d = self.dilation_rate
+        return d if isinstance(d, tuple) else (d,) * self.rank
+
+    def _output_spatial(self, shape: Shape) -> tuple[tuple[int, ...], tuple[tuple[int, int], ...]]:
+        require_rank(shape, self.rank, self.type_name)
+        spatial = shape[:-1]
+        strides, dilation = self._strides(), self._dilation()
+        if self.padding == "same":
+            pads = tuple(shapes.same_padding(n, k, s, d) for n, k, s, d
+                         in zip(spatial, self.kernel_size, strides, dilation))
+        else:
+            pads = self.padding
+        out = tuple(shapes.conv_output_length(n, k, s, p, d) for n, k, s, p, d
+                    in zip(spatial, self.kernel_size, strides, pads, dilation))
+        return out, pads
+
+    def _window(self) -> Window:
+        return Window(tuple(shapes.effective_kernel(k, d) for k, d
+                            in zip(self.kernel_size, self._dilation())), self._strides())
+
+
+class _Conv(_Windowed):
+    positional: ClassVar[tuple[str, ...]] = ("filters", "kernel_size")
+    filters: int = Field(ge=1)
+    groups: int = Field(1, ge=1)
+    kernel_initializer: InitializerName = "glorot_uniform"
+    bias_initializer: InitializerName = "zeros"
+    kernel_regularizer: Optional[Regularizer] = None
+    kernel_constraint: Optional[MaxNorm] = None
+
+    def infer(self, inputs: list[Shape], channels_first: bool = False) -> Inferred:
+        (shape,) = inputs
+        out, pads = self._output_spatial(shape)
+        cin = shape[-1]
+        if cin % self.groups or self.filters % self.groups:
+            raise ShapeError(f"groups={self.groups} must divide both the input channels ({cin}) "
+                             f"and filters ({self.filters})", field="groups")
+        taps = product(self.kernel_size) * (cin // self.groups)
+        weights = taps * self.filters
+        return Inferred(out + (self.filters,), trainable=weights + self.filters * self.use_bias,
+                        macs=product(out) * self.filters * taps, window=self._window(),
+                        resolved={"pads": pads, "in_channels": cin})
+
+
+class Conv1D(_Conv):
+    rank: ClassVar[int] = 1
+    type: Literal["Conv1D"] = "Conv1D"
+
+
+class Conv2D(_Conv):
+    type: Literal["Conv2D"] = "Conv2D"
+
+
+class _Depthwise(_Windowed):
+    positional: ClassVar[tuple[str, ...]] = ("kernel_size",)
+    depth_multiplier: int = Field(1, ge=1)
+    depthwise_initializer: InitializerName = "glorot_uniform"
+    bias_initializer: InitializerName = "zeros"
+    depthwise_regularizer: Optional[Regularizer] = None
+    depthwise_constraint: Optional[MaxNorm] = None
+
+    def infer(self, inputs: list[Shape], channels_first: bool = False) -> Inferred:
+        (shape,) = inputs
+        out, pads = self._output_spatial(shape)
+        channels = shape[-1] * self.depth_multiplier
+        taps = product(self.kernel_size)
+        return Inferred(out + (channels,), trainable=taps * channels + channels * self.use_bias,
+                        macs=product(out) * channels * taps, window=self._window(),
+                        resolved={"pads": pads, "in_channels": shape[-1]})
+
+
+class DepthwiseConv1D(_Depthwise):
+    rank: ClassVar[int] = 1
+    type: Literal["DepthwiseConv1D"] = "DepthwiseConv1D"
+
+
+class DepthwiseConv2D(_Depthwise):
+    type: Literal["DepthwiseConv2D"] = "DepthwiseConv2D"
+
+
+class _Separable(_Windowed):
+    """Depthwise convolution (no bias) followed by a 1×1 pointwise convolution (with bias)."""
+    positional: ClassVar[tuple[str, ...]] = ("filters", "kernel_size")
+    filters: int = Field(ge=1)
+    depth_multiplier: int = Field(1, ge=1)
+    depthwise_initializer: InitializerName = "glorot_uniform"
+    pointwise_initializer: InitializerName = "glorot_uniform"
+    bias_initializer: InitializerName = "zeros"
+
+    def infer(self, inputs: list[Shape], channels_first: bool = False) -> Inferred:
+        (shape,) = inputs
+        out, pads = self._output_spatial(shape)
+        mid = shape[-1] * self.depth_multiplier
+        taps = product(self.kernel_size)
+        params = taps * mid + mid * self.filters + self.filters * self.use_bias
+        macs = product(out) * (mid * taps + mid * self.filters)
+        return Inferred(out + (self.filters,), trainable=params, macs=macs,
+                        window=self._window(), resolved={"pads": pads, "in_channels": shape[-1]})
+
+
+class SeparableConv1D(_Separable):
+    rank: ClassVar[int] = 1
+    type: Literal["SeparableConv1D"] = "SeparableConv1D"
+
+
+class SeparableConv2D(_Separable):
+    type: Literal["SeparableConv2D"] = "SeparableConv2D"
+
+
+class _Transpose(_Windowed):
+    positional: ClassVar[tuple[str, ...]] = ("filters", "kernel_size")
+    filters: int = Field(ge=1)
+    padding: Literal["valid", "same"] = "valid"  # type: ignore[assignment]
+    output_padding: Optional[tuple[int, ...]] = None
+    kernel_initializer: InitializerName = "glorot_uniform"
+    bias_initializer: InitializerName = "zeros"
+    kernel_regularizer: Optional[Regularizer] = None
+    kernel_constraint: Optional[MaxNorm] = None
+
+    @field_validator("padding", mode="before")
+    @classmethod
+    def _padding(cls, value: Any) -> Any:
+        if value not in ("valid", "same"):
+            raise ValueError("transposed convolutions take padding 'valid' or 'same'")
+        return value
+
+    @field_validator("output_padding", mode="before")
+    @classmethod
+    def _output_padding(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        values = (value,) * cls.rank if isinstance(value, int) else tuple(value)
+        if len(values) != cls.rank or any(not isinstance(v, int) or v < 0 for v in values):
+            raise ValueError(f"output_padding must be a non-negative integer or {cls.rank} of them")
+        return values
+
+    def infer(self, inputs: list[Shape], channels_first: bool = False) -> Inferred:
+        (shape,) = inputs
+        require_rank(shape, self.rank, self.type_name)
+        spatial, strides, dilation = shape[:-1], self._strides(), self._dilation()
+        extra = self.output_padding or (None,) * self.rank
+        for op, s, d in zip(extra, strides, dilation):
+            if op is not None and op >= max(s, d):
+                raise ShapeError(f"output_padding {op} must be smaller than the stride "
+                                 f"or dilation ({max(s, d)})", field="output_padding")
+        out = tuple(shapes.transposed_output_length(n, k, s, self.padding, op, d)
+                    for n, k, s, op, d in zip(spatial, self.kernel_size, strides, extra, dilation))
+        crops = tuple(shapes.transposed_crop(n, k, s, self.padding, o, d)
+                      for n, k, s, o, d in zip(spatial, self.kernel_size, strides, out, dilation))
+        cin = shape[-1]
+        taps = product(self.kernel_size) * cin
+        window = Window(self._window().kernel, strides, upsample=True)
+        return Inferred(out + (self.filters,),
+                        trainable=taps * self.filters + self.filters * self.use_bias,
+                        macs=product(spatial) * taps * self.filters, window=window,
+                        resolved={"crops": crops, "in_channels": cin})
+
+
+class Conv1DTranspose(_Transpose):
+    rank: ClassVar[int] = 1
+    type: Literal["Conv1DTranspose"] = "Conv1DTranspose"
+
+
+class Conv2DTranspose(_Transpose):
+    type: Literal["Conv2DTranspose"] = "Conv2DTranspose"

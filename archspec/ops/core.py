@@ -1,0 +1,165 @@
+"""Dense, normalization, regularization and reshaping layers."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal, Optional
+
+from pydantic import Field, field_validator
+
+from ..errors import ShapeError
+from .base import (GLOBAL, ActivationName, InitializerName, Inferred, Layer, MaxNorm,
+                   Regularizer, Shape, Window, normalize_padding, product, require_rank,
+                   tuple_validator)
+
+
+class Dense(Layer):
+    positional: ClassVar[tuple[str, ...]] = ("units",)
+    type: Literal["Dense"] = "Dense"
+    units: int = Field(ge=1)
+    activation: Optional[ActivationName] = None
+    use_bias: bool = True
+    kernel_initializer: InitializerName = "glorot_uniform"
+    bias_initializer: InitializerName = "zeros"
+    kernel_regularizer: Optional[Regularizer] = None
+    kernel_constraint: Optional[MaxNorm] = None
+
+    def infer(self, inputs: list[Shape], channels_first: bool = False) -> Inferred:
+        (shape,) = inputs
+        features = shape[-1]
+        result = Inferred(shape[:-1] + (self.units,),
+                          trainable=features * self.units + self.units * self.use_bias,
+                          macs=product(shape[:-1]) * features * self.units,
+                          window=GLOBAL if len(shape) == 1 else None,
+                          resolved={"in_features": features})
+        if len(shape) > 1:
+            result.warnings.append((
+                f"Dense receives a {len(shape)}-D input {list(shape)} and acts on the channel "
+                f"axis only, at every position",
+                "add Flatten or GlobalAveragePooling2D before it, unless a per-position Dense "
+                "is what you mean"))
+        return result
+
+
+class Flatten(Layer):
+    type: Literal["Flatten"] = "Flatten"
+
+    def infer(self, inputs: list[Shape], channels_first: bool = False) -> Inferred:
+        (shape,) = inputs
+        return Inferred((product(shape),), window=GLOBAL if len(shape) > 1 else None)
+
+
+class Reshape(Layer):
+    """``target_shape`` is written in the spec's layout, without the batch dimension; one
+    entry may be -1."""
+    positional: ClassVar[tuple[str, ...]] = ("target_shape",)
+    type: Literal["Reshape"] = "Reshape"
+    target_shape: tuple[int, ...]
+
+    @field_validator("target_shape")
+    @classmethod
+    def _target(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if not value or any(v == 0 or v < -1 for v in value) or list(value).count(-1) > 1:
+            raise ValueError("target_shape needs positive sizes and at most one -1")
+        return value
+
+    def infer(self, inputs: list[Shape], channels_first: bool = False) -> Inferred:
+        (shape,) = inputs
+        total = product(shape)
+        target = list(self.target_shape)
+        known = product(v for v in target if v != -1)
+        if -1 in target:
+            if total % known:
+                raise ShapeError(f"cannot reshape {total} values into {target}: {total} is not "
+                                 f"divisible by {known}", field="target_shape")
+            target[target.index(-1)] = total // known
+        elif known != total:
+            raise ShapeError(f"cannot reshape {list(shape)} ({total} values) into {target} "
+                             f"({known} values)", field="target_shape")
+        if channels_first and len(target) > 1:
+            target = target[1:] + target[:1]
+        return Inferred(tuple(target), window=None)
+
+
+class Dropout(Layer):
+    positional: ClassVar[tuple[str, ...]] = ("rate",)
+    type: Literal["Dropout"] = "Dropout"
+    rate: float = Field(ge=0, lt=1)
+
+    def infer(self, inputs: list[Shape], channels_first: bool = False) -> Inferred:
+        return Inferred(inputs[0])
+
+
+class BatchNormalization(Layer):
+    """Keras' conventions: ``momentum`` weights the old moving average (PyTorch's momentum is
+    1 - this); gamma/beta are trainable, the moving mean and variance are not."""
+    type: Literal["BatchNormalization"] = "BatchNormalization"
+    momentum: float = Field(0.99, ge=0, le=1)
+    epsilon: float = Field(1e-3, gt=0)
+    center: bool = True
+    scale: bool = True
+
+    def infer(self, inputs: list[Shape], channels_first: bool = False) -> Inferred:
+        (shape,) = inputs
+        channels = shape[-1]
+        return Inferred(shape, trainable=channels * (self.center + self.scale),
+                        non_trainable=2 * channels)
+
+
+class _ZeroPadding(Layer):
+    rank: ClassVar[int] = 2
+    positional: ClassVar[tuple[str, ...]] = ("padding",)
+    padding: Any = 1
+
+    @field_validator("padding", mode="before")
+    @classmethod
+    def _padding(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            raise ValueError("padding must be an integer, a list of integers, or "
+                             "[before, after] pairs")
+        return normalize_padding(value, cls.rank)
+
+    def infer(self, inputs: list[Shape], channels_first: bool = False) -> Inferred:
+        (shape,) = inputs
+        require_rank(shape, self.rank, self.type_name)
+        out = tuple(n + b + a for n, (b, a) in zip(shape[:-1], self.padding))
+        return Inferred(out + (shape[-1],), resolved={"pads": self.padding})
+
+
+class ZeroPadding1D(_ZeroPadding):
+    rank: ClassVar[int] = 1
+    type: Literal["ZeroPadding1D"] = "ZeroPadding1D"
+
+
+class ZeroPadding2D(_ZeroPadding):
+    type: Literal["ZeroPadding2D"] = "ZeroPadding2D"
+
+
+class _UpSampling(Layer):
+    rank: ClassVar[int] = 2
+    positional: ClassVar[tuple[str, ...]] = ("size",)
+    size: tuple[int, ...] = 2  # type: ignore[assignment]
+    interpolation: Literal["nearest", "bilinear"] = "nearest"
+
+    _tuples = tuple_validator("size")
+
+    def _size(self) -> tuple[int, ...]:
+        return self.size if isinstance(self.size, tuple) else (self.size,) * self.rank
+
+    def infer(self, inputs: list[Shape], channels_first: bool = False) -> Inferred:
+        (shape,) = inputs
+        require_rank(shape, self.rank, self.type_name)
+        size = self._size()
+        if self.interpolation == "bilinear" and self.rank != 2:
+            raise ShapeError("bilinear interpolation needs a 2-D input", field="interpolation")
+        out = tuple(n * s for n, s in zip(shape[:-1], size))
+        return Inferred(out + (shape[-1],), window=Window((1,) * self.rank, size, upsample=True),
+                        resolved={"size": size})
+
+
+class UpSampling1D(_UpSampling):
+    rank: ClassVar[int] = 1
+    type: Literal["UpSampling1D"] = "UpSampling1D"
+
+
+class UpSampling2D(_UpSampling):
+    type: Literal["UpSampling2D"] = "UpSampling2D"

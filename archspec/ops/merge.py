@@ -1,0 +1,60 @@
+"""Layers that join branches: residual ``Add``, gating ``Multiply``, Inception's
+``Concatenate``."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal, Optional
+
+from ..errors import ShapeError
+from .activation import canonical_axis
+from .base import Inferred, Layer, Shape
+
+
+class _Elementwise(Layer):
+    min_inputs: ClassVar[int] = 2
+    max_inputs: ClassVar[Optional[int]] = None
+
+    def infer(self, inputs: list[Shape], channels_first: bool = False) -> Inferred:
+        first = inputs[0]
+        for other in inputs[1:]:
+            if other != first:
+                listed = ", ".join(str(list(s)) for s in inputs)
+                raise ShapeError(
+                    f"{self.type_name} needs inputs of one shape, got {listed}",
+                    hint="give the shortcut branch a 1x1 Conv2D with the same filters and "
+                         "strides as the main branch, or fix the spatial size")
+        return Inferred(first)
+
+
+class Add(_Elementwise):
+    type: Literal["Add"] = "Add"
+
+
+class Multiply(_Elementwise):
+    type: Literal["Multiply"] = "Multiply"
+
+
+class Concatenate(Layer):
+    min_inputs: ClassVar[int] = 2
+    max_inputs: ClassVar[Optional[int]] = None
+    type: Literal["Concatenate"] = "Concatenate"
+    axis: int = -1
+
+    def infer(self, inputs: list[Shape], channels_first: bool = False) -> Inferred:
+        ranks = {len(s) for s in inputs}
+        if len(ranks) > 1:
+            raise ShapeError("Concatenate needs inputs of one rank, got "
+                             + ", ".join(str(list(s)) for s in inputs))
+        rank = ranks.pop()
+        axis = canonical_axis(self.axis, rank, channels_first)
+        rest = {s[:axis] + s[axis + 1:] for s in inputs}
+        if len(rest) > 1:
+            listed = ", ".join(str(list(s)) for s in inputs)
+            raise ShapeError(
+                f"Concatenate along axis {self.axis} needs equal sizes on every other axis, "
+                f"got {listed}",
+                hint="give every branch the same strides and padding: same, so the spatial "
+                     "sizes agree")
+        total = sum(s[axis] for s in inputs)
+        shape = inputs[0][:axis] + (total,) + inputs[0][axis + 1:]
+        return Inferred(shape, resolved={"axis": axis})

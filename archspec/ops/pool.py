@@ -1,0 +1,111 @@
+"""Pooling: max and average over windows, and global pooling.
+
+Rounding (``floor`` or ``ceil``) and whether padded cells count in an average are fields, not
+backend accidents: torchvision's GoogLeNet needs ``ceil``; Keras' "same" average excludes the
+padding. Each backend reproduces the meaning resolved here.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal, Optional
+
+from pydantic import field_validator
+
+from .. import shapes
+from .base import (GLOBAL, Inferred, Layer, PaddingArg, Shape, Window, normalize_padding,
+                   require_rank, tuple_validator)
+
+
+class _Pool(Layer):
+    rank: ClassVar[int] = 2
+    positional: ClassVar[tuple[str, ...]] = ("pool_size", "strides")
+    pool_size: tuple[int, ...] = 2  # type: ignore[assignment]
+    strides: Optional[tuple[int, ...]] = None  # default: pool_size, as in Keras
+    padding: PaddingArg = "valid"
+    rounding: Literal["floor", "ceil"] = "floor"
+
+    _tuples = tuple_validator("pool_size", "strides")
+
+    @field_validator("padding", mode="before")
+    @classmethod
+    def _padding(cls, value: Any) -> Any:
+        return normalize_padding(value, cls.rank)
+
+    def _pool(self) -> tuple[int, ...]:
+        p = self.pool_size
+        return p if isinstance(p, tuple) else (p,) * self.rank
+
+    def infer(self, inputs: list[Shape], channels_first: bool = False) -> Inferred:
+        (shape,) = inputs
+        require_rank(shape, self.rank, self.type_name)
+        pool = self._pool()
+        strides = self.strides or pool
+        spatial = shape[:-1]
+        if self.padding == "same":
+            pads = tuple(shapes.same_padding(n, k, s) for n, k, s in zip(spatial, pool, strides))
+        else:
+            pads = self.padding
+        ceil = self.rounding == "ceil"
+        out = tuple(shapes.pool_output_length(n, k, s, p, ceil)
+                    for n, k, s, p in zip(spatial, pool, strides, pads))
+        # The padding every window actually reaches, ceil-mode overhang included.
+        effective = tuple((p[0], shapes.pool_trailing_pad(n, k, s, p, o))
+                          for n, k, s, p, o in zip(spatial, pool, strides, pads, out))
+        return Inferred(out + (shape[-1],), window=Window(pool, strides),
+                        resolved={"pads": pads, "effective_pads": effective, "pool": pool,
+                                  "strides": strides})
+
+
+class _MaxPool(_Pool):
+    pass
+
+
+class _AvgPool(_Pool):
+    count_include_pad: bool = False  # Keras' meaning: padded cells do not dilute the mean
+
+
+class MaxPooling1D(_MaxPool):
+    rank: ClassVar[int] = 1
+    type: Literal["MaxPooling1D"] = "MaxPooling1D"
+
+
+class MaxPooling2D(_MaxPool):
+    type: Literal["MaxPooling2D"] = "MaxPooling2D"
+
+
+class AveragePooling1D(_AvgPool):
+    rank: ClassVar[int] = 1
+    type: Literal["AveragePooling1D"] = "AveragePooling1D"
+
+
+class AveragePooling2D(_AvgPool):
+    type: Literal["AveragePooling2D"] = "AveragePooling2D"
+
+
+class _GlobalPool(Layer):
+    rank: ClassVar[int] = 2
+    keepdims: bool = False
+
+    def infer(self, inputs: list[Shape], channels_first: bool = False) -> Inferred:
+        (shape,) = inputs
+        require_rank(shape, self.rank, self.type_name)
+        out = (1,) * self.rank + (shape[-1],) if self.keepdims else (shape[-1],)
+        return Inferred(out, window=GLOBAL)
+
+
+class GlobalAveragePooling1D(_GlobalPool):
+    rank: ClassVar[int] = 1
+    type: Literal["GlobalAveragePooling1D"] = "GlobalAveragePooling1D"
+
+
+class GlobalAveragePooling2D(_GlobalPool):
+    type: Literal["GlobalAveragePooling2D"] = "GlobalAveragePooling2D"
+
+
+class GlobalMaxPooling1D(_GlobalPool):
+    rank: ClassVar[int] = 1
+    type: Literal["GlobalMaxPooling1D"] = "GlobalMaxPooling1D"
+
+
+class GlobalMaxPooling2D(_GlobalPool):
+    type: Literal["GlobalMaxPooling2D"] = "GlobalMaxPooling2D"

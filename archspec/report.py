@@ -1,0 +1,99 @@
+"""The result of ``archspec check``: per-layer rows and totals, as a stable dict (``--json``)
+and as a table in the spirit of Keras' ``summary()``."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any, Optional
+
+from .errors import Diagnostic
+from .inference import BYTES_FP32
+from .ir.graph import Graph
+from .ops.base import product
+
+JSON_VERSION = 1
+
+
+def _number(value: Fraction) -> Any:
+    return int(value) if value.denominator == 1 else float(value)
+
+
+@dataclass
+class LayerRow:
+    name: str
+    type: str
+    inputs: list[str]
+    output_shape: list[int]
+    trainable_params: int
+    non_trainable_params: int
+    macs: int
+    activation_bytes: int
+    receptive_field: Optional[list[int]]
+    effective_stride: Optional[list[Any]]
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass
+class Report:
+    name: str
+    input_shape: list[int]
+    output_shape: list[int]
+    layout: str
+    layers: list[LayerRow]
+    totals: dict[str, int]
+    warnings: list[Diagnostic] = field(default_factory=list)
+    graph: Optional[Graph] = field(default=None, repr=False)
+
+    @classmethod
+    def from_graph(cls, graph: Graph) -> "Report":
+        rows = []
+        for node in graph.layers:
+            meta = node.meta
+            rf, jump = meta.get("rf"), meta.get("jump")
+            rows.append(LayerRow(
+                name=node.name, type=node.type, inputs=list(node.inputs),
+                output_shape=list(graph.to_spec_layout(meta["shape"])),
+                trainable_params=meta["trainable"], non_trainable_params=meta["non_trainable"],
+                macs=meta["macs"], activation_bytes=product(meta["shape"]) * BYTES_FP32,
+                receptive_field=[math.ceil(r) for r in rf] if rf is not None else None,
+                effective_stride=[_number(j) for j in jump] if jump is not None else None))
+        trainable = sum(r.trainable_params for r in rows)
+        non_trainable = sum(r.non_trainable_params for r in rows)
+        macs = sum(r.macs for r in rows)
+        total = trainable + non_trainable
+        totals = {
+            "layers": len(rows),
+            "trainable_params": trainable,
+            "non_trainable_params": non_trainable,
+            "total_params": total,
+            "param_bytes_fp32": total * 4,
+            "param_bytes_fp16": total * 2,
+            "macs": macs,
+            "flops": 2 * macs,
+            "activation_bytes": sum(r.activation_bytes for r in rows),
+            "peak_activation_bytes": graph.peak_activation_bytes,
+        }
+        return cls(graph.name, list(graph.to_spec_layout(graph.input_shape)),
+                   list(graph.to_spec_layout(graph[graph.output].meta["shape"])),
+                   "channels_first" if graph.channels_first else "channels_last",
+                   rows, totals, [d for d in graph.diagnostics if d.severity == "warning"], graph)
+
+    def to_dict(self) -> dict:
+        return {
+            "format": JSON_VERSION,
+            "name": self.name,
+            "layout": self.layout,
+            "input_shape": self.input_shape,
+            "output_shape": self.output_shape,
+            "layers": [r.to_dict() for r in self.layers],
+            "totals": dict(self.totals),
+            "warnings": [w.to_dict() for w in self.warnings],
+        }
+
+    def render(self, console=None, max_rows: int | None = None) -> None:
+        from .render import render_report
+        render_report(self, console, max_rows)

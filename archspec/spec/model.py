@@ -1,0 +1,204 @@
+"""The spec document: header, parameters, defaults, blocks and the layer list, as written.
+
+Layer items stay close to the text here (``{"Conv2D": {"filters": 64}}``) because they may
+hold ``${...}`` expressions that only have values once blocks and repeats are expanded; the
+graph builder validates each item against its layer type with the item's own path.
+"""
+
+from __future__ import annotations
+
+import json
+import keyword
+import re
+from typing import Any, Literal, Optional, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+
+from ..ops.base import Layer
+from .source import SourceMap
+
+IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+SPEC_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63}$")
+MAX_DIM = 2**31 - 1
+
+
+def check_identifier(value: str, what: str) -> str:
+    if not isinstance(value, str) or not IDENTIFIER.match(value) or keyword.iskeyword(value):
+        raise ValueError(f"{what} {value!r} must be a Python-style identifier: letters, digits "
+                         f"and '_', not starting with a digit, at most 64 characters, not a "
+                         f"keyword")
+    return value
+
+
+def layer_item(layer: Layer) -> Union[str, dict]:
+    """``Conv2D(32, 3)`` → ``{"Conv2D": {"filters": 32, "kernel_size": [3, 3]}}``."""
+    body = layer.args()
+    if layer.name:
+        body["name"] = layer.name
+    if layer.inputs:
+        body["inputs"] = list(layer.inputs)
+    return {layer.type_name: body} if body else layer.type_name
+
+
+def _plain(item: Any) -> Any:
+    if isinstance(item, Layer):
+        return layer_item(item)
+    if isinstance(item, dict):
+        return {k: _plain(v) for k, v in item.items()}
+    if isinstance(item, list):
+        return [_plain(v) for v in item]
+    return item
+
+
+def repeat(times: Union[int, str], layers: list, index: str = "i",
+           name: Optional[str] = None) -> dict:
+    """A ``repeat`` item: ``layers`` expanded ``times`` times, with ``index`` bound to 0, 1, …"""
+    body: dict[str, Any] = {"times": times, "layers": _plain(layers)}
+    if index != "i":
+        body["index"] = index
+    if name:
+        body["name"] = name
+    return {"repeat": body}
+
+
+def call(block: str, **arguments: Any) -> dict:
+    """A call of a block defined under ``blocks``: ``call("residual_block", filters=64)``."""
+    return {block: arguments}
+
+
+class InputSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    shape: list[Union[int, str]] = Field(min_length=1, max_length=4)
+    layout: Literal["channels_last", "channels_first"] = "channels_last"
+
+    @field_validator("shape")
+    @classmethod
+    def _dims(cls, value: list) -> list:
+        for v in value:
+            if isinstance(v, bool) or (isinstance(v, int) and not 1 <= v <= MAX_DIM):
+                raise ValueError(f"input sizes must be integers from 1 to {MAX_DIM}")
+            if isinstance(v, str) and not v.startswith("${"):
+                raise ValueError("input sizes must be integers or ${...} expressions")
+        return value
+
+
+class BlockDef(BaseModel):
+    """A parameterised group of layers, called like a layer: ``- residual_block: {filters: 64}``.
+    ``params`` lists required names, or ``{name: default}`` mappings for optional ones."""
+    model_config = ConfigDict(extra="forbid")
+    description: str = ""
+    params: Union[list[Union[str, dict[str, Any]]], dict[str, Any]] = Field(default_factory=dict)
+    inputs: list[str] = Field(default_factory=lambda: ["input"], min_length=1)
+    defaults: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    layers: list[Any] = Field(min_length=1)
+
+    @field_validator("inputs")
+    @classmethod
+    def _inputs(cls, value: list[str]) -> list[str]:
+        return [check_identifier(v, "block input name") for v in value]
+
+    @field_validator("layers", mode="before")
+    @classmethod
+    def _layers(cls, value: Any) -> Any:
+        return _plain(value)
+
+    def param_defaults(self) -> dict[str, Any]:
+        """name → default; required parameters map to REQUIRED."""
+        if isinstance(self.params, dict):
+            return dict(self.params)
+        result: dict[str, Any] = {}
+        for entry in self.params:
+            if isinstance(entry, str):
+                result[entry] = REQUIRED
+            else:
+                result.update(entry)
+        return result
+
+
+class _Required:
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
+REQUIRED = _Required()
+
+
+class Spec(BaseModel):
+    """A whole architecture. Build it from a file with ``archspec.load`` or directly:
+    ``Spec(name="mnist_cnn", input=[28, 28, 1], layers=[Conv2D(32, 3, activation="relu"), ...])``.
+    """
+    model_config = ConfigDict(extra="forbid")
+    archspec: Literal[1] = 1
+    name: str
+    description: str = ""
+    reference: Optional[str] = None
+    input: InputSpec
+    params: dict[str, Any] = Field(default_factory=dict)
+    defaults: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    blocks: dict[str, BlockDef] = Field(default_factory=dict)
+    layers: list[Any] = Field(min_length=1)
+
+    _source: SourceMap = PrivateAttr(default_factory=SourceMap)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not SPEC_NAME.match(value):
+            raise ValueError("name must be 1-64 letters, digits, '_', '-' or '.'")
+        return value
+
+    @field_validator("input", mode="before")
+    @classmethod
+    def _input(cls, value: Any) -> Any:
+        return {"shape": list(value)} if isinstance(value, (list, tuple)) else value
+
+    @field_validator("params")
+    @classmethod
+    def _params(cls, value: dict) -> dict:
+        for key in value:
+            check_identifier(key, "parameter name")
+        return value
+
+    @field_validator("blocks")
+    @classmethod
+    def _blocks(cls, value: dict) -> dict:
+        from ..ops.base import layer_types
+        for key in value:
+            check_identifier(key, "block name")
+            if key in layer_types() or key in ("repeat", "group"):
+                raise ValueError(f"block name {key!r} is taken by a built-in layer or keyword")
+        return value
+
+    @field_validator("layers", mode="before")
+    @classmethod
+    def _layers(cls, value: Any) -> Any:
+        return _plain(value)
+
+    @property
+    def source(self) -> SourceMap:
+        return self._source
+
+    def with_params(self, **overrides: Any) -> "Spec":
+        """A copy with some spec parameters changed (what ``--set k=v`` does)."""
+        from ..errors import Diagnostic, SpecError, suggestion
+        unknown = [k for k in overrides if k not in self.params]
+        if unknown:
+            raise SpecError([Diagnostic(
+                f"unknown parameter '{k}'", path="params",
+                location=self._source.locate(("params",)),
+                hint=suggestion(k, self.params) or
+                f"this spec's parameters: {', '.join(self.params) or 'none'}") for k in unknown])
+        copy = self.model_copy(update={"params": {**self.params, **overrides}})
+        copy._source = self._source
+        return copy
+
+    def to_dict(self) -> dict:
+        return {"archspec": self.archspec, **self.model_dump(mode="json", exclude_defaults=True)}
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_dict(), sort_keys=False, default_flow_style=None,
+                              width=100)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
