@@ -37,13 +37,17 @@ def infer(graph: Graph) -> Graph:
         _warn_unused(graph, diagnostics)
         graph.peak_activation_bytes = peak_activation_bytes(graph)
     if any(d.severity == "error" for d in diagnostics):
-        raise SpecError(diagnostics)
+        raise SpecError(sorted(diagnostics, key=_document_order))
     return graph
+
+
+def _document_order(d: Diagnostic) -> tuple:
+    return (d.location.file, d.location.line or 0, d.location.column or 0)
 
 
 def _infer_node(graph: Graph, node: Node, diagnostics: list[Diagnostic]) -> None:
     parents = [graph._by_name.get(name) for name in node.inputs]
-    if node.layer is None or any(p is None or "shape" not in p.meta for p in parents):
+    if node.layer is None or node.meta.get("invalid") or any(p is None or "shape" not in p.meta for p in parents):
         return  # already reported, or downstream of a reported error
     layer = node.layer
 
@@ -63,8 +67,8 @@ def _infer_node(graph: Graph, node: Node, diagnostics: list[Diagnostic]) -> None
     try:
         result = layer.infer(shapes, graph.channels_first)
     except ShapeError as exc:
-        report(f"{exc} (input shape{'s' if count > 1 else ''} "
-               f"{', '.join(str(list(graph.to_spec_layout(s))) for s in shapes)})", exc.hint)
+        detail = f" (input shape {list(graph.to_spec_layout(shapes[0]))})" if count == 1 else ""
+        report(f"{exc}{detail}", exc.hint)
         return
     for message, hint in result.warnings:
         report(message, hint, severity="warning")

@@ -63,9 +63,16 @@ class _Scope:
     """Names visible to ``inputs``: a block body sees only its own inputs and layers; the top
     level also resolves fully qualified names such as ``stage2_conv1``."""
 
-    def __init__(self, prefix: str, parent: Optional["_Scope"], isolated: bool = False):
+    def __init__(self, prefix: str, parent: Optional["_Scope"], isolated: bool = False,
+                 auto_prefix: Optional[str] = None):
         self.prefix, self.parent, self.isolated = prefix, parent, isolated
+        # Automatic names skip the levels of unnamed repeats: stage1_conv2d_3, not
+        # repeat1_0_stage1_repeat2_1_conv2d_3 (the counter keeps them unique anyway).
+        self.auto_prefix = prefix if auto_prefix is None else auto_prefix
         self.names: dict[str, str] = {}
+
+    def auto(self, short: str) -> str:
+        return f"{self.auto_prefix}_{short}" if self.auto_prefix else short
 
     def qualify(self, short: str) -> str:
         return f"{self.prefix}_{short}" if self.prefix else short
@@ -112,6 +119,8 @@ class Builder:
             hint=hint, received=received, allowed=allowed, via=via, severity=severity))
 
     def evaluate(self, value: Any, env: dict, path: tuple, via: str | None) -> Any:
+        if isinstance(value, dict):  # per key, so an error points at its own field
+            return {k: self.evaluate(v, env, path + (k,), via) for k, v in value.items()}
         try:
             return substitute(value, env)
         except ExprError as exc:
@@ -133,8 +142,10 @@ class Builder:
         defaults = self._defaults(spec.defaults, ("defaults",), {})
         output = self._items(spec.layers, ("layers",), scope, env, defaults, INPUT, None)
         self.diagnostics = unique(self.diagnostics)
-        if any(d.severity == "error" for d in self.diagnostics) or shape is None:
+        if shape is None:
             raise SpecError(self.diagnostics)
+        # Returned even with errors: inference still checks the valid part, so shape errors
+        # arrive together with these; it raises at the end.
         return Graph(spec.name, shape, channels_first, self.nodes, output or INPUT,
                      spec.description, spec.reference, diagnostics=list(self.diagnostics))
 
@@ -239,7 +250,7 @@ class Builder:
             base = snake(type_name)
             while True:
                 self.counters[base] += 1
-                full = scope.qualify(f"{base}_{self.counters[base]}")
+                full = scope.auto(f"{base}_{self.counters[base]}")
                 if full not in self.by_name:
                     return full
         try:
@@ -391,6 +402,7 @@ class Builder:
         except ExprError:
             return self._placeholder(raw_name, scope, path, via, prev)
         declared = definition.param_defaults()
+        errors_before = len(self.diagnostics)
         for key in arguments:
             if key not in declared:
                 self.error(f"block '{block}' has no parameter '{key}'", data_path + (key,),
@@ -409,6 +421,8 @@ class Builder:
                     block_env[key] = self.evaluate(default, block_env, ("blocks", block, "params"), via)
                 except ExprError:
                     block_env[key] = None
+        if len(self.diagnostics) > errors_before:  # expanding would only add echoes
+            return self._placeholder(raw_name, scope, path, via, prev)
         if block in self.call_stack or len(self.call_stack) >= MAX_CALL_DEPTH:
             self.error(f"block '{block}' calls itself (through {' -> '.join(self.call_stack)})",
                        data_path, via=via)
@@ -422,10 +436,12 @@ class Builder:
         if raw_name is None:
             self.counters[block] += 1
             raw_name = f"{block}{self.counters[block]}"
-            while scope.qualify(raw_name) in self.by_name or raw_name in scope.names:
+            while scope.auto(raw_name) in self.by_name or raw_name in scope.names:
                 self.counters[block] += 1
                 raw_name = f"{block}{self.counters[block]}"
-        name = self._name(raw_name, block, scope, data_path, via)
+            name = scope.auto(raw_name)
+        else:
+            name = self._name(raw_name, block, scope, data_path, via)
         inputs = self._resolve(refs, prev, scope, data_path, via, later, raw_name)
         if name is None:
             return None
@@ -493,7 +509,8 @@ class Builder:
                        received=index, via=via)
             return None
         name = body.get("name")
-        if name is None:
+        auto = name is None
+        if auto:
             self.counters["repeat"] += 1
             name = f"repeat{self.counters['repeat']}_"
         elif not isinstance(name, str) or (name and not IDENTIFIER.match(name)):
@@ -503,7 +520,8 @@ class Builder:
         layers = body["layers"] if isinstance(body["layers"], list) else [body["layers"]]
         for i in range(start, start + times):
             # Iteration i's layers are named <name><i>_<layer>, e.g. layer1_0_conv1.
-            inner = _Scope(scope.qualify(f"{name}{i}"), scope)
+            inner = _Scope(scope.qualify(f"{name}{i}"), scope,
+                           auto_prefix=scope.auto_prefix if auto else None)
             prev = self._items(layers, data_path + ("layers",), inner, {**env, index: i},
                                defaults, prev, via)
         return prev

@@ -17,10 +17,21 @@ import yaml
 
 from ..errors import Diagnostic, Location, SpecError
 
+import re
+
 try:  # the C composer is ~10x faster; marks are the same
-    _Loader = yaml.CSafeLoader
+    _Base = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _Loader = yaml.SafeLoader
+    _Base = yaml.SafeLoader
+
+
+class _Loader(_Base):  # type: ignore[misc, valid-type]
+    """Safe loader with YAML 1.2 floats: PyYAML (YAML 1.1) reads ``1e-5`` — and JSON's
+    ``1e-05`` — as a string because the mantissa has no dot."""
+
+
+_FLOAT_12 = re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$")
+_Loader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT_12, list("-+0123456789"))
 
 MAX_NODES = 200_000
 MAX_DEPTH = 64

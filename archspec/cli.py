@@ -1,0 +1,144 @@
+"""The ``archspec`` command. Thin: parse arguments, call the API, format the result.
+
+Exit codes: 0 valid, 1 invalid spec (or failed verification), 2 usage or internal error.
+A user error never prints a traceback; set ARCHSPEC_DEBUG=1 to see one for internal errors.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+import click
+
+from .errors import SpecError
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+
+
+def _console(stderr: bool = False):
+    from rich.console import Console
+    stream = sys.stderr if stderr else sys.stdout
+    return Console(file=stream, width=None if stream.isatty() else 160, soft_wrap=False)
+
+
+def _overrides(values: tuple[str, ...]) -> dict[str, Any]:
+    from .ir.builder import parse_override
+    result = {}
+    for text in values:
+        try:
+            key, value = parse_override(text)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--set") from None
+        result[key] = value
+    return result
+
+
+def _report_errors(exc: SpecError, as_json: bool, source: str) -> None:
+    if as_json:
+        click.echo(json.dumps({"spec": source, "valid": False,
+                               "diagnostics": [d.to_dict() for d in exc.diagnostics]}, indent=2))
+        return
+    from .render import print_diagnostics
+    console = _console(stderr=True)
+    print_diagnostics(exc.diagnostics, console)
+    errors = len(exc.errors) or len(exc.diagnostics)
+    console.print(f"[red]{source}: {errors} error{'s' if errors != 1 else ''}[/red]")
+
+
+class _Group(click.Group):
+    """Turns unexpected exceptions into exit code 2 and a one-line message."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            sys.exit(130)
+        except Exception as exc:  # noqa: BLE001 - the last line of defence for users
+            if os.environ.get("ARCHSPEC_DEBUG"):
+                raise
+            click.echo(f"archspec: internal error: {type(exc).__name__}: {exc}\n"
+                       f"(set ARCHSPEC_DEBUG=1 for a traceback and please report it)", err=True)
+            sys.exit(EXIT_USAGE)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="archspec")
+def main() -> None:
+    """Describe a neural network once; check it, and compile it to PyTorch or Keras."""
+
+
+@main.command()
+@click.argument("specs", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print a stable JSON object per spec.")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+              help="Override a spec parameter (repeatable), e.g. --set depth=101.")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option("--all", "show_all", is_flag=True, help="Show every layer of long models.")
+def check(specs: tuple[str, ...], as_json: bool, sets: tuple[str, ...], strict: bool,
+          show_all: bool) -> None:
+    """Validate SPECS (files, or - for stdin) and show every layer's shape and costs."""
+    from .api import check as check_spec
+    from .spec.load import load
+
+    overrides = _overrides(sets)
+    status, outputs = EXIT_OK, []
+    for source in specs:
+        try:
+            report = check_spec(load(source, overrides or None), strict=strict)
+        except SpecError as exc:
+            status = EXIT_INVALID
+            _report_errors(exc, as_json, source)
+            continue
+        if as_json:
+            outputs.append(report.to_dict())
+        else:
+            report.render(_console(), max_rows=None if show_all else 200)
+    if as_json and outputs:
+        click.echo(json.dumps(outputs[0] if len(specs) == 1 else outputs, indent=2))
+    sys.exit(status)
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON Schema of the spec language (for editor autocompletion)."""
+    from .schema import spec_schema
+    click.echo(json.dumps(spec_schema(), indent=2))
+
+
+@main.command(name="compile")
+@click.argument("spec")
+@click.option("--backend", "-b", type=click.Choice(["torch", "keras"]), required=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Write the generated source here (default: stdout).")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE")
+def compile_command(spec: str, backend: str, output: str | None, sets: tuple[str, ...]) -> None:
+    """Generate standalone model source for a backend."""
+    from .api import analyze
+    from .backends import get_backend
+    from .errors import UnsupportedError
+    from .spec.load import load
+
+    try:
+        graph = analyze(load(spec, _overrides(sets) or None))
+        source = get_backend(backend).generate(graph)
+    except SpecError as exc:
+        _report_errors(exc, False, spec)
+        sys.exit(EXIT_INVALID)
+    except UnsupportedError as exc:
+        click.echo(f"archspec: {exc}", err=True)
+        sys.exit(EXIT_INVALID)
+    if output:
+        with open(output, "w", encoding="utf-8") as handle:
+            handle.write(source)
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(source, nl=False)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,98 @@
+"""The command line: exit codes, JSON output, stdin, parameters, schema; and that `check`
+never imports a deep-learning framework."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+ARCHSPEC = [sys.executable, "-m", "archspec.cli"]
+
+
+def run(*args, stdin=None):
+    return subprocess.run([*ARCHSPEC, *args], input=stdin, capture_output=True, text=True,
+                          timeout=60)
+
+
+def test_check_table(spec_dir):
+    result = run("check", str(spec_dir / "vgg16.yaml"))
+    assert result.returncode == 0, result.stderr
+    assert "138,357,544" in result.stdout and "15,470,264,320" in result.stdout
+    assert "stage5_conv2d_13" in result.stdout
+
+
+def test_check_json_is_the_api_dict(spec_dir):
+    import archspec
+    result = run("check", "--json", str(spec_dir / "resnet_course.yaml"))
+    assert result.returncode == 0
+    data = json.loads(result.stdout)
+    assert data == archspec.check(spec_dir / "resnet_course.yaml").to_dict()
+    assert set(data) >= {"name", "input_shape", "output_shape", "layers", "totals"}
+    assert set(data["layers"][0]) >= {"name", "type", "output_shape", "trainable_params",
+                                      "non_trainable_params", "macs", "receptive_field"}
+    assert data["totals"]["non_trainable_params"] == 1536
+    assert data["totals"]["flops"] == 2 * data["totals"]["macs"]
+
+
+def test_check_stdin_and_set(spec_dir):
+    text = (spec_dir / "resnet.yaml").read_text()
+    result = run("check", "-", "--json", "--set", "depth=18", stdin=text)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["totals"]["trainable_params"] == 11_689_512
+
+
+def test_several_specs_json_list(spec_dir):
+    result = run("check", "--json", str(spec_dir / "lenet5.yaml"), str(spec_dir / "mnist_ann.yaml"))
+    assert [d["name"] for d in json.loads(result.stdout)] == ["lenet5", "mnist_ann"]
+
+
+def test_invalid_spec_exit_1_without_traceback(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\ninput: {shape: [8]}\nlayers:\n  - Dens: {units: 3}\n")
+    result = run("check", str(bad))
+    assert result.returncode == 1
+    assert f"{bad}:4:5: error: layers[0].Dens: unknown layer type 'Dens'" in result.stderr
+    assert "did you mean 'Dense'?" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    as_json = json.loads(run("check", "--json", str(bad)).stdout)
+    assert as_json["valid"] is False and as_json["diagnostics"][0]["line"] == 4
+
+
+def test_missing_file_and_usage_errors(tmp_path):
+    result = run("check", str(tmp_path / "nope.yaml"))
+    assert result.returncode == 1 and "cannot read spec file" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert run("check").returncode == 2
+    assert run("check", "--set", "novalue", "x.yaml").returncode == 2
+    assert run("frobnicate").returncode == 2
+
+
+def test_strict_turns_warnings_into_errors(tmp_path):
+    spec = tmp_path / "w.yaml"
+    spec.write_text("name: w\ninput: {shape: [8, 8, 3]}\nlayers:\n  - Dense: {units: 4}\n")
+    assert run("check", str(spec)).returncode == 0
+    result = run("check", "--strict", str(spec))
+    assert result.returncode == 1 and "add Flatten" in result.stderr
+
+
+def test_schema_lists_every_layer():
+    from archspec.ops.base import layer_types
+    result = run("schema")
+    assert result.returncode == 0
+    schema = json.loads(result.stdout)
+    for name in layer_types():
+        assert f"layer_{name}" in schema["$defs"]
+    conv = schema["$defs"]["layer_Conv2D"]["properties"]
+    assert "kernel_size" in conv and "name" in conv
+
+
+def test_check_never_imports_a_framework(spec_dir):
+    code = (
+        "import sys, runpy; sys.argv = ['archspec', 'check', %r]\n"
+        "try:\n    runpy.run_module('archspec.cli', run_name='__main__')\n"
+        "except SystemExit as e:\n    assert e.code == 0, e.code\n"
+        "bad = [m for m in ('torch', 'tensorflow', 'keras', 'jax', 'numpy') if m in sys.modules]\n"
+        "assert not bad, bad\n" % str(spec_dir / "resnet50.yaml"))
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

@@ -1,0 +1,55 @@
+"""Every layer type's shape rule and counts, from the table in layer_cases.yaml."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from archspec.ops.base import layer_types
+
+CASES = yaml.safe_load((Path(__file__).parent / "layer_cases.yaml").read_text())
+
+
+def _type_and_args(entry):
+    if isinstance(entry, str):
+        return entry, {}
+    (name, args), = entry.items()
+    return name, args or {}
+
+
+def _case_id(case):
+    name, args = _type_and_args(case["layer"])
+    return f"{name}-{'-'.join(f'{k}={v}' for k, v in args.items())}"[:80]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[_case_id(c) for c in CASES])
+def test_layer_case(case):
+    name, args = _type_and_args(case["layer"])
+    layer = layer_types()[name].model_validate(args)
+    inputs = [tuple(s) for s in case.get("inputs", [case.get("input")])]
+    result = layer.infer(inputs)
+    assert list(result.shape) == case["shape"]
+    assert result.trainable == case.get("params", 0)
+    assert result.non_trainable == case.get("non_trainable", 0)
+    if "macs" in case:
+        assert result.macs == case["macs"]
+
+
+def test_every_layer_type_has_a_case():
+    covered = {_type_and_args(c["layer"])[0] for c in CASES}
+    missing = sorted(set(layer_types()) - covered)
+    assert not missing, f"layer types without a case in layer_cases.yaml: {missing}"
+
+
+def test_every_layer_type_has_a_shape_rule():
+    from archspec.ops.base import Layer
+    lacking = [n for n, cls in layer_types().items() if cls.infer is Layer.infer]
+    assert not lacking
+
+
+def test_positional_shortcuts():
+    from archspec import Conv2D, Dense, Dropout
+    assert Conv2D(32, 3, activation="relu") == Conv2D(filters=32, kernel_size=3, activation="relu")
+    assert Dense(10).units == 10 and Dropout(0.5).rate == 0.5
+    with pytest.raises(TypeError):
+        Dense(10, 20)
