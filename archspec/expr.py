@@ -11,6 +11,7 @@ that ``9 ** 9 ** 9`` cannot hang the checker.
 from __future__ import annotations
 
 import ast
+import functools
 import math
 import operator
 import re
@@ -72,22 +73,32 @@ def evaluate(text: str, names: Mapping[str, Any]) -> Any:
     ...
     archspec.expr.ExprError: unknown function '__import__'; available: abs, ceil, float, floor, int, len, make_divisible, max, min, range, round, sqrt, sum
     """
-    if len(text) > MAX_LENGTH:
-        raise ExprError(f"expression longer than {MAX_LENGTH} characters")
+    tree = _parse(text)
+    body = tree.body
+    if type(body) is ast.Name and body.id in names:  # ${filters}: most expressions are this
+        return names[body.id]
     try:
-        tree = ast.parse(text.strip(), mode="eval")
-    except SyntaxError as exc:
-        raise ExprError(f"invalid expression syntax: {exc.msg}") from None
-    except (RecursionError, MemoryError, ValueError):
-        raise ExprError("expression is too deeply nested") from None
-    try:
-        return _Evaluator(names).visit(tree.body)
+        return _Evaluator(names).visit(body)
     except ExprError:
         raise
     except RecursionError:
         raise ExprError("expression is too deeply nested") from None
     except (TypeError, ValueError, ZeroDivisionError, IndexError, KeyError, OverflowError) as exc:
         raise ExprError(f"{type(exc).__name__}: {exc}") from None
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse(text: str) -> ast.Expression:
+    """Parsing dominates evaluation and sweeps re-evaluate the same texts: cache the tree
+    (trees are never mutated)."""
+    if len(text) > MAX_LENGTH:
+        raise ExprError(f"expression longer than {MAX_LENGTH} characters")
+    try:
+        return ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise ExprError(f"invalid expression syntax: {exc.msg}") from None
+    except (RecursionError, MemoryError, ValueError):
+        raise ExprError("expression is too deeply nested") from None
 
 
 def substitute(value: Any, names: Mapping[str, Any]) -> Any:

@@ -28,9 +28,10 @@ def infer(graph: Graph) -> Graph:
     for node in graph.nodes:
         if node.is_input:
             spatial = len(graph.input_shape) - 1
+            # ints while strides only grow; a Fraction appears only after upsampling
             node.meta.update(shape=graph.input_shape, trainable=0, non_trainable=0, macs=0,
-                             rf=(Fraction(1),) * spatial if spatial else None,
-                             jump=(Fraction(1),) * spatial if spatial else None)
+                             rf=(1,) * spatial if spatial else None,
+                             jump=(1,) * spatial if spatial else None)
             continue
         _infer_node(graph, node, diagnostics)
     if not any(d.severity == "error" for d in diagnostics):
@@ -65,7 +66,7 @@ def _infer_node(graph: Graph, node: Node, diagnostics: list[Diagnostic]) -> None
         return
     shapes = [p.meta["shape"] for p in parents]
     try:
-        result = layer.infer(shapes, graph.channels_first)
+        result = _cached_infer(layer, shapes, graph.channels_first)
     except ShapeError as exc:
         detail = f" (input shape {list(graph.to_spec_layout(shapes[0]))})" if count == 1 else ""
         report(f"{exc}{detail}", exc.hint)
@@ -78,6 +79,28 @@ def _infer_node(graph: Graph, node: Node, diagnostics: list[Diagnostic]) -> None
     node.meta["rf"], node.meta["jump"] = _receptive_field(result.window, parents, result.shape)
 
 
+# A shape rule is a pure function of an immutable layer and its input shapes; the layer object
+# is kept in the value, so its id cannot be reused while the entry lives.
+_INFERRED: dict[tuple, tuple] = {}
+CACHE_LIMIT = 50_000
+
+
+def _cached_infer(layer, shapes: list, channels_first: bool):
+    key = (id(layer), tuple(shapes), channels_first)
+    hit = _INFERRED.get(key)
+    if hit is None:
+        try:
+            hit = (layer, layer.infer(shapes, channels_first), None)
+        except ShapeError as exc:
+            hit = (layer, None, exc)
+        if len(_INFERRED) > CACHE_LIMIT:
+            _INFERRED.clear()
+        _INFERRED[key] = hit
+    if hit[2] is not None:
+        raise hit[2]
+    return hit[1]
+
+
 def _receptive_field(window, parents: list[Node], shape) -> tuple:
     """Receptive field and effective stride (the "jump" between neighbouring outputs, in input
     pixels) per spatial dim; (None, None) once a layer has seen the whole input."""
@@ -88,11 +111,14 @@ def _receptive_field(window, parents: list[Node], shape) -> tuple:
     spatial = len(shape) - 1
     if any(len(f) != spatial for f in fields) or spatial == 0:
         return None, None
-    rf = tuple(max(f[d] for f in fields) for d in range(spatial))
-    jump = tuple(max(j[d] for j in jumps) for d in range(spatial))
+    if len(fields) == 1:
+        rf, jump = fields[0], jumps[0]
+    else:
+        rf = tuple(max(f[d] for f in fields) for d in range(spatial))
+        jump = tuple(max(j[d] for j in jumps) for d in range(spatial))
     if isinstance(window, Window):
         if window.upsample:
-            jump = tuple(j / s for j, s in zip(jump, window.stride))
+            jump = tuple(Fraction(j) / s for j, s in zip(jump, window.stride))
             rf = tuple(r + (k - 1) * j for r, k, j in zip(rf, window.kernel, jump))
         else:
             rf = tuple(r + (k - 1) * j for r, k, j in zip(rf, window.kernel, jump))

@@ -20,44 +20,58 @@ def mib(n: int) -> str:
     return f"{n / 2**20:.2f} MiB"
 
 
-def render_report(report: "Report", console=None, max_rows: int | None = None) -> None:
-    from rich.console import Console
-    from rich.table import Table
+COLUMNS = ("Layer", "Type", "Output shape", "Params", "Non-train.", "MACs", "RF")
+RIGHT = {3, 4, 5, 6}
 
-    console = console or Console()
-    table = Table(title=f"{report.name}  (input {report.input_shape}, {report.layout})",
-                  title_justify="left", header_style="bold", box=None, pad_edge=False)
-    table.add_column("Layer")
-    table.add_column("Type")
-    table.add_column("Output shape")
-    table.add_column("Params", justify="right")
-    table.add_column("Non-train.", justify="right")
-    table.add_column("MACs", justify="right")
-    table.add_column("RF", justify="right")
+
+def _rows(report: "Report", max_rows: int | None) -> list[tuple[str, ...]]:
     rows = report.layers
     hidden = 0
     if max_rows is not None and len(rows) > max_rows:
         hidden = len(rows) - max_rows
         rows = rows[: max_rows // 2] + rows[-(max_rows - max_rows // 2):]
+    cells = []
     for i, row in enumerate(rows):
-        if hidden and i == (max_rows or 0) // 2:
-            table.add_row(f"... {hidden} more layers (use --all)", "", "", "", "", "", "")
+        if hidden and i == max_rows // 2:
+            cells.append((f"... {hidden} more layers (--all shows them)", "", "", "", "", "", ""))
         rf = "global" if row.receptive_field is None else "x".join(map(str, row.receptive_field))
-        table.add_row(row.name, row.type, str(tuple(row.output_shape)),
-                      f"{row.trainable_params:,}", f"{row.non_trainable_params:,}" if row.non_trainable_params else "",
-                      human(row.macs) if row.macs else "", rf)
-    console.print(table)
+        cells.append((row.name, row.type, str(tuple(row.output_shape)),
+                      f"{row.trainable_params:,}",
+                      f"{row.non_trainable_params:,}" if row.non_trainable_params else "",
+                      human(row.macs) if row.macs else "", rf))
+    return cells
+
+
+def render_report(report: "Report", console=None, max_rows: int | None = None) -> None:
+    """A Keras-summary-like table. Columns are laid out here rather than with rich.Table,
+    whose measuring pass costs ~70 ms on a 200-row model against a 150 ms budget for the
+    whole command; rich still does styling and the terminal."""
+    from rich.console import Console
+    from rich.markup import escape
+
+    console = console or Console()
+    cells = _rows(report, max_rows)
+    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(COLUMNS)]
+
+    def line(values) -> str:
+        return "  ".join(v.rjust(w) if i in RIGHT else v.ljust(w)
+                         for i, (v, w) in enumerate(zip(values, widths))).rstrip()
+
+    console.print(f"[bold]{escape(report.name)}[/bold]  (input {report.input_shape}, "
+                  f"{report.layout})", highlight=False)
+    console.print(f"[bold]{escape(line(COLUMNS))}[/bold]", highlight=False)
+    console.out("\n".join(line(r) for r in cells), highlight=False)
     t = report.totals
     console.print(
         f"[bold]Trainable params:[/bold] {t['trainable_params']:,}   "
         f"[bold]Non-trainable:[/bold] {t['non_trainable_params']:,}   "
         f"[bold]Total:[/bold] {t['total_params']:,} ({mib(t['param_bytes_fp32'])} fp32, "
-        f"{mib(t['param_bytes_fp16'])} fp16)")
+        f"{mib(t['param_bytes_fp16'])} fp16)", highlight=False)
     console.print(
         f"[bold]MACs:[/bold] {t['macs']:,} ({human(t['macs'])})   "
         f"[bold]FLOPs:[/bold] {human(t['flops'])} (2 x MACs)   "
         f"[bold]Peak activations:[/bold] {mib(t['peak_activation_bytes'])} (batch 1, fp32)   "
-        f"[bold]Output:[/bold] {tuple(report.output_shape)}")
+        f"[bold]Output:[/bold] {tuple(report.output_shape)}", highlight=False)
     for warning in report.warnings:
         print_diagnostic(warning, console)
 

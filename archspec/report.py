@@ -16,7 +16,9 @@ from .ops.base import product
 JSON_VERSION = 1
 
 
-def _number(value: Fraction) -> Any:
+def _number(value) -> Any:
+    if isinstance(value, int):
+        return value
     return int(value) if value.denominator == 1 else float(value)
 
 
@@ -59,7 +61,8 @@ class Report:
                 output_shape=list(graph.to_spec_layout(meta["shape"])),
                 trainable_params=meta["trainable"], non_trainable_params=meta["non_trainable"],
                 macs=meta["macs"], activation_bytes=product(meta["shape"]) * BYTES_FP32,
-                receptive_field=[math.ceil(r) for r in rf] if rf is not None else None,
+                receptive_field=[r if isinstance(r, int) else math.ceil(r) for r in rf]
+                if rf is not None else None,
                 effective_stride=[_number(j) for j in jump] if jump is not None else None))
         trainable = sum(r.trainable_params for r in rows)
         non_trainable = sum(r.non_trainable_params for r in rows)

@@ -24,6 +24,10 @@ from ..spec.paths import format_path
 from .graph import INPUT, Graph, Node
 
 MAX_NODES = 200_000
+CACHE_LIMIT = 50_000
+# Layers are immutable, so one validated object serves every item with the same arguments,
+# across specs too: architecture sweeps re-check the same layers thousands of times.
+_VALIDATED: dict[tuple, Layer] = {}
 MAX_CALL_DEPTH = 32
 STRUCTURAL = ("name", "inputs", "when")
 KEYWORDS = ("repeat", "group")
@@ -57,6 +61,18 @@ def unique(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
             seen.add(key)
             result.append(d)
     return result
+
+
+class _LaterNames:
+    """Names of the items after this one, computed only when a reference fails (so that the
+    error can say "defined later" rather than "unknown")."""
+
+    def __init__(self, items: list, index: int):
+        self.items, self.index = items, index
+
+    def __contains__(self, name: str) -> bool:
+        return any(isinstance(it, dict) and isinstance(body, dict) and body.get("name") == name
+                   for it in self.items[self.index + 1:] for body in it.values())
 
 
 class _Scope:
@@ -106,7 +122,6 @@ class Builder:
         self.by_name: dict[str, Node] = {}
         self.diagnostics: list[Diagnostic] = []
         self.counters: Counter = Counter()
-        self.cache: dict[tuple, Any] = {}
         self.call_stack: list[str] = []
 
     # --- diagnostics --------------------------------------------------------------------
@@ -120,7 +135,10 @@ class Builder:
 
     def evaluate(self, value: Any, env: dict, path: tuple, via: str | None) -> Any:
         if isinstance(value, dict):  # per key, so an error points at its own field
-            return {k: self.evaluate(v, env, path + (k,), via) for k, v in value.items()}
+            return {k: (self.evaluate(v, env, path + (k,), via)
+                        if isinstance(v, (str, list, dict)) else v) for k, v in value.items()}
+        if isinstance(value, str) and not value.startswith("${"):
+            return value
         try:
             return substitute(value, env)
         except ExprError as exc:
@@ -210,8 +228,7 @@ class Builder:
                     if isinstance(name, str):
                         scope.names[name] = prev
                     continue
-            later = [it[k].get("name") for it in items[index + 1:] if isinstance(it, dict)
-                     for k in it if isinstance(it[k], dict)]
+            later = _LaterNames(items, index)
             handler = {"layer": self._layer, "block": self._call, "repeat": self._repeat,
                        "group": self._group}[kind]
             prev = handler(key, body, path, scope, env, defaults, prev, via, later)
@@ -357,19 +374,22 @@ class Builder:
 
     def _validate(self, cls, args: dict, data_path, path, via) -> Optional[Layer]:
         try:
-            key = (cls, json.dumps(args, sort_keys=True, default=str))
+            key = (cls, json.dumps(args, sort_keys=True))
         except (TypeError, ValueError):
             key = None
-        if key is not None and key in self.cache:
-            return self.cache[key]
+        layer = _VALIDATED.get(key) if key is not None else None
+        if layer is not None:
+            return layer
         try:
             layer = cls.model_validate(args)
         except ValidationError as exc:
             self.diagnostics.extend(from_validation_error(
                 exc, path, self.source, cls, self.hidden, via, data_path=data_path))
-            layer = None
+            return None
         if key is not None:
-            self.cache[key] = layer
+            if len(_VALIDATED) > CACHE_LIMIT:
+                _VALIDATED.clear()
+            _VALIDATED[key] = layer
         return layer
 
     def _placeholder(self, raw_name, scope, path, via, prev):
