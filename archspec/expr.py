@@ -57,10 +57,6 @@ COMPARE = {
 }
 
 
-def is_expression(value: Any) -> bool:
-    return isinstance(value, str) and value.startswith("${") and value.endswith("}")
-
-
 def evaluate(text: str, names: Mapping[str, Any]) -> Any:
     """Evaluate the inside of ``${...}``.
 

@@ -5,7 +5,6 @@ import json
 import subprocess
 import sys
 
-import pytest
 
 ARCHSPEC = [sys.executable, "-m", "archspec.cli"]
 
@@ -96,3 +95,13 @@ def test_check_never_imports_a_framework(spec_dir):
         "assert not bad, bad\n" % str(spec_dir / "resnet50.yaml"))
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_example_sweep_runs():
+    from pathlib import Path
+    example = Path(__file__).resolve().parent.parent / "examples" / "sweep_budgets.py"
+    result = subprocess.run([sys.executable, str(example)], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "60,192,808" in result.stdout  # resnet152
+    assert "3,504,872" in result.stdout   # mobilenet_v2 at width 1.0

@@ -16,7 +16,7 @@ import yaml
 from pydantic import ValidationError
 
 from ..errors import Diagnostic, SpecError, suggestion
-from ..expr import ExprError, is_expression, substitute
+from ..expr import ExprError, substitute
 from ..ops.base import Layer, layer_types
 from ..spec.diagnose import from_validation_error
 from ..spec.model import IDENTIFIER, REQUIRED, Spec, check_identifier
@@ -564,4 +564,4 @@ def build_graph(spec: Spec) -> Graph:
     return Builder(spec).build()
 
 
-__all__ = ["Builder", "build_graph", "parse_override", "snake", "is_expression"]
+__all__ = ["Builder", "build_graph", "parse_override", "snake"]

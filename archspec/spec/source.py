@@ -60,11 +60,6 @@ class SourceMap:
             path = path[:-1]
         return self.marks.get((), Location(self.file))
 
-    def merged_with(self, base: "SourceMap") -> "SourceMap":
-        merged = SourceMap(self.file)
-        merged.marks = {**base.marks, **self.marks}
-        return merged
-
 
 def read_text(source: str | Path) -> tuple[str, str]:
     """(text, display name) from a path, '-' (stdin) or literal spec text."""
