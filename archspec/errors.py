@@ -84,16 +84,6 @@ class ShapeError(ValueError):
         self.field = field
 
 
-class UnsupportedError(Exception):
-    """A backend cannot express a layer or option; one message format for all backends."""
-
-    def __init__(self, backend: str, layer_type: str, detail: str = "", layer: str | None = None):
-        self.backend, self.layer_type, self.layer = backend, layer_type, layer
-        where = f" (layer '{layer}')" if layer else ""
-        extra = f": {detail}" if detail else ""
-        super().__init__(f"{layer_type}{where} is not supported by the {backend} backend{extra}")
-
-
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     choices = list(choices)
     lowered = {c.lower(): c for c in choices}
