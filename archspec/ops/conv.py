@@ -38,24 +38,15 @@ class _Windowed(Layer):
 
     @model_validator(mode="after")
     def _stride_or_dilation(self):
-        strides = self.strides if isinstance(self.strides, tuple) else (self.strides,)
-        dilation = self.dilation_rate if isinstance(self.dilation_rate, tuple) else (self.dilation_rate,)
-        if max(strides) > 1 and max(dilation) > 1:
+        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
             raise ValueError("strides > 1 and dilation_rate > 1 cannot be combined "
                              "(Keras rejects it)")
         return self
 
-    def _strides(self) -> tuple[int, ...]:
-        return self.strides if isinstance(self.strides, tuple) else (self.strides,) * self.rank
-
-    def _dilation(self) -> tuple[int, ...]:
-        d = self.dilation_rate
-        return d if isinstance(d, tuple) else (d,) * self.rank
-
     def _output_spatial(self, shape: Shape) -> tuple[tuple[int, ...], tuple[tuple[int, int], ...]]:
         require_rank(shape, self.rank, self.type_name)
         spatial = shape[:-1]
-        strides, dilation = self._strides(), self._dilation()
+        strides, dilation = self.strides, self.dilation_rate
         if self.padding == "same":
             pads = tuple(shapes.same_padding(n, k, s, d) for n, k, s, d
                          in zip(spatial, self.kernel_size, strides, dilation))
@@ -67,7 +58,7 @@ class _Windowed(Layer):
 
     def _window(self) -> Window:
         return Window(tuple(shapes.effective_kernel(k, d) for k, d
-                            in zip(self.kernel_size, self._dilation())), self._strides())
+                            in zip(self.kernel_size, self.dilation_rate)), self.strides)
 
 
 class _Conv(_Windowed):
@@ -188,7 +179,7 @@ class _Transpose(_Windowed):
     def infer(self, inputs: list[Shape], channels_first: bool = False) -> Inferred:
         (shape,) = inputs
         require_rank(shape, self.rank, self.type_name)
-        spatial, strides, dilation = shape[:-1], self._strides(), self._dilation()
+        spatial, strides, dilation = shape[:-1], self.strides, self.dilation_rate
         extra = self.output_padding or (None,) * self.rank
         for op, s, d in zip(extra, strides, dilation):
             if op is not None and op >= max(s, d):

@@ -142,13 +142,10 @@ class _UpSampling(Layer):
 
     _tuples = tuple_validator("size")
 
-    def _size(self) -> tuple[int, ...]:
-        return self.size if isinstance(self.size, tuple) else (self.size,) * self.rank
-
     def infer(self, inputs: list[Shape], channels_first: bool = False) -> Inferred:
         (shape,) = inputs
         require_rank(shape, self.rank, self.type_name)
-        size = self._size()
+        size = self.size
         if self.interpolation == "bilinear" and self.rank != 2:
             raise ShapeError("bilinear interpolation needs a 2-D input", field="interpolation")
         out = tuple(n * s for n, s in zip(shape[:-1], size))

@@ -31,14 +31,10 @@ class _Pool(Layer):
     def _padding(cls, value: Any) -> Any:
         return normalize_padding(value, cls.rank)
 
-    def _pool(self) -> tuple[int, ...]:
-        p = self.pool_size
-        return p if isinstance(p, tuple) else (p,) * self.rank
-
     def infer(self, inputs: list[Shape], channels_first: bool = False) -> Inferred:
         (shape,) = inputs
         require_rank(shape, self.rank, self.type_name)
-        pool = self._pool()
+        pool = self.pool_size
         strides = self.strides or pool
         spatial = shape[:-1]
         if self.padding == "same":
