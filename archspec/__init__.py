@@ -13,7 +13,7 @@ from typing import Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "archspec.api": ["analyze", "check"],
+    "archspec.api": ["analyze", "check", "compile", "generate"],
     "archspec.errors": ["Diagnostic", "SpecError"],
     "archspec.spec.load": ["load"],
     "archspec.spec.model": ["BlockDef", "InputSpec", "Spec", "call", "repeat"],

@@ -34,3 +34,20 @@ def check(spec: SpecLike, params: Mapping[str, Any] | None = None, strict: bool 
     if strict and report.warnings:
         raise SpecError(report.warnings)
     return report
+
+
+def generate(spec: SpecLike, backend: str = "torch", params: Mapping[str, Any] | None = None) -> str:
+    """The source of the model in ``backend`` ("torch" or "keras"): deterministic, readable,
+    importing only that framework. Raises SpecError, or UnsupportedError for a layer the
+    backend cannot express."""
+    from .backends import backend_module
+    return backend_module(backend).generate(analyze(spec, params))
+
+
+def compile(spec: SpecLike, backend: str = "torch", params: Mapping[str, Any] | None = None):
+    """The model itself: a ``torch.nn.Module`` (channels-first input) or a ``keras.Model``
+    (channels-last input), built by running exactly the source ``generate`` returns."""
+    from .backends import backend_module
+    module = backend_module(backend)
+    graph = analyze(spec, params)
+    return module.build(module.generate(graph), graph)

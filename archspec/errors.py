@@ -75,6 +75,10 @@ class SpecError(Exception):
         return [d for d in self.diagnostics if d.severity == "error"]
 
 
+class UnsupportedError(SpecError):
+    """A valid spec uses something a backend cannot express (one diagnostic per layer)."""
+
+
 class ShapeError(ValueError):
     """Raised by shape rules; the inference pass attaches the layer and its location."""
 

@@ -165,7 +165,8 @@ class Builder:
         # Returned even with errors: inference still checks the valid part, so shape errors
         # arrive together with these; it raises at the end.
         return Graph(spec.name, shape, channels_first, self.nodes, output or INPUT,
-                     spec.description, spec.reference, diagnostics=list(self.diagnostics))
+                     spec.description, spec.reference, diagnostics=list(self.diagnostics),
+                     source=spec.source.file)
 
     def _spec_params(self) -> dict:
         env: dict[str, Any] = {}

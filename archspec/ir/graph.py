@@ -43,6 +43,7 @@ class Graph:
     reference: Optional[str] = None
     diagnostics: list = field(default_factory=list)  # warnings found so far, by every pass
     peak_activation_bytes: int = 0  # set by the inference pass
+    source: str = "<spec>"  # the file the spec was read from, for generated docstrings
 
     def __post_init__(self) -> None:
         self._by_name = {n.name: n for n in self.nodes}
@@ -59,6 +60,15 @@ class Graph:
     @property
     def layers(self) -> list[Node]:
         return [n for n in self.nodes if not n.is_input]
+
+    def live(self) -> list[Node]:
+        """The layers the output depends on, in order: what a backend compiles (as a Keras
+        functional model would, layers whose output is never used are left out)."""
+        needed = {self.output}
+        for node in reversed(self.nodes):
+            if node.name in needed:
+                needed.update(node.inputs)
+        return [n for n in self.nodes if n.name in needed and not n.is_input]
 
     def consumers(self) -> dict[str, list[str]]:
         result: dict[str, list[str]] = {n.name: [] for n in self.nodes}
