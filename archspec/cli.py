@@ -107,6 +107,49 @@ def check(specs: tuple[str, ...], as_json: bool, sets: tuple[str, ...], strict: 
     sys.exit(status)
 
 
+@main.command(name="compile")
+@click.argument("spec")
+@click.option("--backend", "-b", type=click.Choice(["torch", "keras"]), required=True,
+              help="The framework to generate code for.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
+              help="Write the source here (default: standard output).")
+@click.option("--save", type=click.Path(dir_okay=False, writable=True),
+              help="Keras only: also build the model and save it (e.g. model.keras).")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+              help="Override a spec parameter (repeatable).")
+def compile_command(spec: str, backend: str, output: str | None, save: str | None,
+                    sets: tuple[str, ...]) -> None:
+    """Generate readable, standalone model source from SPEC. The file imports only the
+    framework; the same spec always gives the same bytes."""
+    from .api import analyze
+    from .backends import backend_module
+    from .spec.load import load
+
+    if save and backend != "keras":
+        raise click.UsageError("--save is for the keras backend (torch models: state_dict)")
+    module = backend_module(backend)
+    try:
+        graph = analyze(load(spec, _overrides(sets) or None))
+        source = module.generate(graph)
+    except SpecError as exc:
+        _report_errors(exc, False, spec)
+        sys.exit(EXIT_INVALID)
+    if output:
+        with open(output, "w", encoding="utf-8") as handle:
+            handle.write(source)
+        click.echo(f"wrote {output} ({backend}, {len(graph.live())} layers)", err=True)
+    else:
+        click.echo(source, nl=False)
+    if save:
+        try:
+            model = module.build(source, graph)
+        except ImportError as exc:
+            raise click.UsageError(f"--save needs the keras backend installed: "
+                                   f"pip install 'archspec[keras]' ({exc})") from None
+        model.save(save)
+        click.echo(f"saved {save}", err=True)
+
+
 @main.command()
 def schema() -> None:
     """Print the JSON Schema of the spec language (for editor autocompletion)."""

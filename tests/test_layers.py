@@ -53,3 +53,14 @@ def test_positional_shortcuts():
     assert Dense(10).units == 10 and Dropout(0.5).rate == 0.5
     with pytest.raises(TypeError):
         Dense(10, 20)
+
+
+@pytest.mark.parametrize("args, shape", [
+    ({"pool_size": 2, "padding": 2}, (5, 5, 1)),          # the first window is all padding
+    ({"pool_size": 1, "padding": [[0, 2], [0, 0]]}, (1, 4, 1)),  # the last rows are
+])
+def test_pooling_windows_of_only_padding_are_refused(args, shape):
+    from archspec.errors import ShapeError
+    layer = layer_types()["MaxPooling2D"].model_validate(args)
+    with pytest.raises(ShapeError, match="only padding"):
+        layer.infer([shape])

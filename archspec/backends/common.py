@@ -69,6 +69,22 @@ def call(func: str, *args: Any, **kwargs: Any) -> str:
     return f"{func}({', '.join(parts)})"
 
 
+LINE_LENGTH = 99
+
+
+def fit(line: str) -> str:
+    """Break a statement longer than LINE_LENGTH after its first "(", continuing 4 spaces
+    deeper; generated text has no spaces inside string literals, so any space is a safe
+    break inside the parentheses."""
+    if len(line) <= LINE_LENGTH or "(" not in line:
+        return line
+    cut = line.index("(") + 1
+    indent = " " * (len(line) - len(line.lstrip()) + 4)
+    rest = textwrap.wrap(line[cut:], LINE_LENGTH - len(indent), break_long_words=False,
+                         break_on_hyphens=False)
+    return line[:cut] + "\n" + "\n".join(indent + part for part in rest)
+
+
 @dataclass
 class Facts:
     """Graph facts the emitters consult, computed once per compilation."""

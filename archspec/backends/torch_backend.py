@@ -7,7 +7,7 @@ so what users read is what runs.
 from __future__ import annotations
 
 from ..ir.graph import Graph
-from .common import (Facts, Unsupported, class_name, docstring, header, helper_source,
+from .common import (Facts, Unsupported, class_name, docstring, fit, header, helper_source,
                      literal, raise_unsupported)
 from .torch_codegen import (EMITTERS, HELPERS, MODULE_ATTRIBUTES, RUNTIME, Context, Emitted,
                             attribute_names, torch_shape)
@@ -46,7 +46,7 @@ def generate(graph: Graph) -> str:
     body += _reset_parameters(attrs, emitted)
     body += _regularization_loss(attrs, emitted)
     body += _apply_constraints(attrs, emitted)
-    code = "\n".join(body).rstrip() + "\n"
+    code = "\n".join(fit(line) for line in body).rstrip() + "\n"
     helper_code = helper_source(RUNTIME, helpers) if helpers else ""
     used = helper_code + code
     imports = []

@@ -12,6 +12,7 @@ from typing import Any, ClassVar, Literal, Optional
 from pydantic import field_validator
 
 from .. import shapes
+from ..errors import ShapeError
 from .base import (GLOBAL, Inferred, Layer, PaddingArg, Shape, Window, normalize_padding,
                    require_rank, tuple_validator)
 
@@ -44,6 +45,13 @@ class _Pool(Layer):
         ceil = self.rounding == "ceil"
         out = tuple(shapes.pool_output_length(n, k, s, p, ceil)
                     for n, k, s, p in zip(spatial, pool, strides, pads))
+        for n, k, s, (before, _), o in zip(spatial, pool, strides, pads, out):
+            if before >= k or (o - 1) * s >= n + before:
+                raise ShapeError(
+                    f"with padding {list(pads)} some pooling windows would cover only padding "
+                    f"(pool_size {list(pool)}, input {list(spatial)})",
+                    hint="use padding of at most half the pool_size on each side, or "
+                         "padding: same", field="padding")
         # The padding every window actually reaches, ceil-mode overhang included.
         effective = tuple((p[0], shapes.pool_trailing_pad(n, k, s, p, o))
                           for n, k, s, p, o in zip(spatial, pool, strides, pads, out))

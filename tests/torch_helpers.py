@@ -1,0 +1,47 @@
+"""Shared by the torch tests: build a compiled model and record what each spec layer's
+submodule produced (forward hooks), in the analytic IR's terms."""
+
+from __future__ import annotations
+
+import torch
+
+import archspec
+from archspec.backends.torch_codegen import attribute_names, torch_shape
+
+
+def compiled(spec):
+    graph = archspec.analyze(spec)
+    return graph, archspec.compile(spec, backend="torch")
+
+
+def layer_outputs(graph, model, batch: int = 2, seed: int = 0) -> dict[str, torch.Tensor]:
+    """Run a random batch; every live layer's output (a copy: later layers may work in place)."""
+    attrs = attribute_names(graph)
+    outputs, handles = {}, []
+    for node in graph.live():
+        module = model.get_submodule(attrs[node.name])
+        handles.append(module.register_forward_hook(
+            lambda _m, _i, out, name=node.name: outputs.__setitem__(name, out.detach().clone())))
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.randn((batch,) + torch_shape(graph.input_shape), generator=generator)
+    try:
+        with torch.no_grad():
+            outputs["__output__"] = model(x)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return outputs
+
+
+def assert_matches_analysis(graph, model) -> None:
+    """Per-layer output shapes, trainable parameters and float buffers equal the analysis."""
+    model.eval()
+    outputs = layer_outputs(graph, model)
+    wrong = [(n.name, n.type, tuple(outputs[n.name].shape[1:]), torch_shape(n.meta["shape"]))
+             for n in graph.live() if tuple(outputs[n.name].shape[1:]) != torch_shape(n.meta["shape"])]
+    assert not wrong, f"layer shapes differ from the analysis (name, type, torch, analytic): {wrong}"
+    live = graph.live()
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    buffers = sum(b.numel() for b in model.buffers() if b.is_floating_point())
+    assert trainable == sum(n.meta["trainable"] for n in live)
+    assert buffers == sum(n.meta["non_trainable"] for n in live)
