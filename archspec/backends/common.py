@@ -76,7 +76,7 @@ def fit(line: str) -> str:
     """Break a statement longer than LINE_LENGTH after its first "(", continuing 4 spaces
     deeper; generated text has no spaces inside string literals, so any space is a safe
     break inside the parentheses."""
-    if len(line) <= LINE_LENGTH or "(" not in line:
+    if len(line) <= LINE_LENGTH or "(" not in line or "\n" in line:
         return line
     cut = line.index("(") + 1
     indent = " " * (len(line) - len(line.lstrip()) + 4)

@@ -1,0 +1,310 @@
+"""The Keras 3 backend: an inferred graph → functional-API source.
+
+Each spec layer becomes the Keras layer of the same name; where Keras needs help to mean what
+the spec means (explicit or asymmetric padding, ceil rounding, padded cells in an average,
+channels-first element order) the emitter puts native helper layers before it (ZeroPadding,
+Permute) or uses a small layer copied from ``keras_runtime.py``. The model is channels-last,
+Keras' native layout, whatever the spec's layout; only keras.layers and keras.ops are used, so
+it runs on any Keras backend.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional
+
+from .. import shapes
+from ..ir.graph import Node
+from .common import Facts, Unsupported, call, literal, short
+
+RUNTIME = Path(__file__).with_name("keras_runtime.py")
+HELPERS = frozenset({"PaddedPooling", "GELU"})
+
+
+@dataclass
+class Emitted:
+    layer: str                                   # the spec layer's constructor, without name=
+    before: list[tuple[str, str]] = field(default_factory=list)  # (suffix, constructor) helpers
+    after: list[tuple[str, str]] = field(default_factory=list)
+    helpers: tuple[str, ...] = ()
+
+
+@dataclass
+class Context:
+    facts: Facts
+    node: Node
+
+    @property
+    def layer(self):
+        return self.node.layer
+
+    @property
+    def resolved(self) -> dict:
+        return self.node.meta["resolved"]
+
+    @property
+    def in_shape(self) -> tuple[int, ...]:
+        return self.node.meta["input_shapes"][0]
+
+
+Emitter = Callable[[Context], Emitted]
+EMITTERS: dict[str, Emitter] = {}
+
+
+def emits(*types: str):
+    def register(func: Emitter) -> Emitter:
+        for t in types:
+            EMITTERS[t] = func
+        return func
+    return register
+
+
+def _kwargs(layer, names: dict[str, object], **extra) -> dict:
+    """Keyword arguments for the fields that differ from Keras' defaults."""
+    out = {}
+    for name, default in names.items():
+        value = getattr(layer, name)
+        if value != default:
+            out[name] = _value(value)
+    out.update(extra)
+    return out
+
+
+def _value(value) -> str:
+    if isinstance(value, tuple) and value and all(isinstance(v, int) for v in value):
+        return short(value)
+    if hasattr(value, "l1") and hasattr(value, "l2"):
+        return call("keras.regularizers.L1L2", l1=literal(value.l1), l2=literal(value.l2))
+    if hasattr(value, "max_norm"):
+        return call("keras.constraints.MaxNorm", max_value=literal(value.max_norm),
+                    axis=literal(value.axis))
+    return literal(value)
+
+
+def _padding(ctx: Context, kernel, strides, dilation) -> tuple[str, list[tuple[str, str]]]:
+    """'valid'/'same' when Keras' own padding gives the resolved pads; otherwise explicit
+    ZeroPadding before a 'valid' layer (as keras.applications' ResNet does)."""
+    pads = ctx.resolved["pads"]
+    spatial = ctx.in_shape[:-1]
+    if all(p == (0, 0) for p in pads):
+        return "valid", []
+    if pads == tuple(shapes.same_padding(n, k, s, d) for n, k, s, d
+                     in zip(spatial, kernel, strides, dilation)):
+        return "same", []
+    rank = len(spatial)
+    amount = pads[0] if rank == 1 else pads
+    return "valid", [("pad", call(f"layers.ZeroPadding{rank}D", literal(amount)))]
+
+
+def _window_kwargs(layer, extra: dict[str, object]) -> dict:
+    kwargs = {}
+    if set(layer.strides) != {1}:
+        kwargs["strides"] = short(layer.strides)
+    if set(layer.dilation_rate) != {1}:
+        kwargs["dilation_rate"] = short(layer.dilation_rate)
+    return {**kwargs, **_kwargs(layer, {"use_bias": True, "activation": None, **extra})}
+
+
+@emits("Conv1D", "Conv2D")
+def _conv(ctx: Context) -> Emitted:
+    layer = ctx.layer
+    padding, before = _padding(ctx, layer.kernel_size, layer.strides, layer.dilation_rate)
+    kwargs = {"padding": repr(padding)} if padding != "valid" else {}
+    kwargs.update(_window_kwargs(layer, {
+        "groups": 1, "kernel_initializer": "glorot_uniform", "bias_initializer": "zeros",
+        "kernel_regularizer": None, "kernel_constraint": None}))
+    return Emitted(call(f"layers.{ctx.node.type}", layer.filters, short(layer.kernel_size),
+                        **kwargs), before)
+
+
+@emits("DepthwiseConv1D", "DepthwiseConv2D")
+def _depthwise(ctx: Context) -> Emitted:
+    layer = ctx.layer
+    padding, before = _padding(ctx, layer.kernel_size, layer.strides, layer.dilation_rate)
+    kwargs = {"padding": repr(padding)} if padding != "valid" else {}
+    kwargs.update(_window_kwargs(layer, {
+        "depth_multiplier": 1, "depthwise_initializer": "glorot_uniform",
+        "bias_initializer": "zeros", "depthwise_regularizer": None,
+        "depthwise_constraint": None}))
+    return Emitted(call(f"layers.{ctx.node.type}", short(layer.kernel_size), **kwargs), before)
+
+
+@emits("SeparableConv1D", "SeparableConv2D")
+def _separable(ctx: Context) -> Emitted:
+    layer = ctx.layer
+    padding, before = _padding(ctx, layer.kernel_size, layer.strides, layer.dilation_rate)
+    kwargs = {"padding": repr(padding)} if padding != "valid" else {}
+    kwargs.update(_window_kwargs(layer, {
+        "depth_multiplier": 1, "depthwise_initializer": "glorot_uniform",
+        "pointwise_initializer": "glorot_uniform", "bias_initializer": "zeros"}))
+    return Emitted(call(f"layers.{ctx.node.type}", layer.filters, short(layer.kernel_size),
+                        **kwargs), before)
+
+
+@emits("Conv1DTranspose", "Conv2DTranspose")
+def _transpose(ctx: Context) -> Emitted:
+    layer = ctx.layer  # the spec's transposed convolution is Keras' own
+    kwargs = {"padding": repr(layer.padding)} if layer.padding != "valid" else {}
+    if layer.output_padding is not None:
+        kwargs["output_padding"] = short(layer.output_padding)
+    kwargs.update(_window_kwargs(layer, {
+        "kernel_initializer": "glorot_uniform", "bias_initializer": "zeros",
+        "kernel_regularizer": None, "kernel_constraint": None}))
+    return Emitted(call(f"layers.{ctx.node.type}", layer.filters, short(layer.kernel_size),
+                        **kwargs))
+
+
+@emits("MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D")
+def _pool(ctx: Context) -> Emitted:
+    layer, resolved = ctx.layer, ctx.resolved
+    pool, strides, pads = resolved["pool"], resolved["strides"], resolved["pads"]
+    spatial = ctx.in_shape[:-1]
+    is_max = ctx.node.type.startswith("Max")
+    reach = tuple((b, eff) for (b, _), (_, eff) in zip(pads, resolved["effective_pads"]))
+    kwargs = {} if strides == pool else {"strides": short(strides)}
+    only_input_counts = is_max or not layer.count_include_pad or all(p == (0, 0) for p in pads)
+    out = ctx.node.meta["shape"][:-1]
+    if all(r == (0, 0) for r in reach) and out == tuple(
+            (n - k) // s + 1 for n, k, s in zip(spatial, pool, strides)):
+        return Emitted(call(f"layers.{ctx.node.type}", short(pool), **kwargs))
+    if only_input_counts and reach == tuple(shapes.same_padding(n, k, s) for n, k, s
+                                            in zip(spatial, pool, strides)) \
+            and out == tuple(-(-n // s) for n, s in zip(spatial, strides)):
+        return Emitted(call(f"layers.{ctx.node.type}", short(pool), **kwargs,
+                            padding=repr("same")))
+    clipped = tuple((b, min(a, eff)) for (b, a), (_, eff) in zip(pads, reach))
+    overhang = tuple(max(eff - a, 0) for (_, a), (_, eff) in zip(pads, reach))
+    extra = {} if is_max else {"count_include_pad": layer.count_include_pad}
+    return Emitted(call("PaddedPooling", repr("max" if is_max else "avg"), literal(pool),
+                        literal(strides), literal(clipped), literal(overhang), **extra),
+                   helpers=("PaddedPooling",))
+
+
+@emits("GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling1D",
+       "GlobalMaxPooling2D")
+def _global_pool(ctx: Context) -> Emitted:
+    kwargs = {"keepdims": True} if ctx.layer.keepdims else {}
+    return Emitted(call(f"layers.{ctx.node.type}", **kwargs))
+
+
+def _to_spec_order(rank: int) -> str:
+    """Permute a channels-last map to channels-first (the spec's element order)."""
+    return call("layers.Permute", literal((rank,) + tuple(range(1, rank))))
+
+
+def _to_keras_order(rank: int) -> str:
+    return call("layers.Permute", literal(tuple(range(2, rank + 1)) + (1,)))
+
+
+@emits("Flatten")
+def _flatten(ctx: Context) -> Emitted:
+    rank = len(ctx.in_shape)
+    if rank < 2 or not ctx.facts.graph.channels_first or ctx.facts.flatten_order_free(ctx.node):
+        return Emitted("layers.Flatten()")
+    return Emitted("layers.Flatten()", before=[("to_spec_order", _to_spec_order(rank))])
+
+
+@emits("Reshape")
+def _reshape(ctx: Context) -> Emitted:
+    out = tuple(ctx.node.meta["shape"])
+    if not ctx.facts.graph.channels_first:
+        return Emitted(call("layers.Reshape", literal(out)))
+    # A channels-first spec reshapes in C, H, W order: permute there and back.
+    rank_in, rank_out = len(ctx.in_shape), len(out)
+    target = out if rank_out < 2 else (out[-1],) + out[:-1]
+    before = [("to_spec_order", _to_spec_order(rank_in))] if rank_in > 1 else []
+    after = [("to_keras_order", _to_keras_order(rank_out))] if rank_out > 1 else []
+    return Emitted(call("layers.Reshape", literal(target)), before, after)
+
+
+@emits("Dense")
+def _dense(ctx: Context) -> Emitted:
+    layer = ctx.layer
+    return Emitted(call("layers.Dense", layer.units, **_kwargs(layer, {
+        "activation": None, "use_bias": True, "kernel_initializer": "glorot_uniform",
+        "bias_initializer": "zeros", "kernel_regularizer": None, "kernel_constraint": None})))
+
+
+@emits("Dropout")
+def _dropout(ctx: Context) -> Emitted:
+    return Emitted(call("layers.Dropout", literal(ctx.layer.rate)))
+
+
+@emits("BatchNormalization")
+def _batch_norm(ctx: Context) -> Emitted:
+    return Emitted(call("layers.BatchNormalization", **_kwargs(ctx.layer, {
+        "momentum": 0.99, "epsilon": 1e-3, "center": True, "scale": True})))
+
+
+@emits("ZeroPadding1D", "ZeroPadding2D")
+def _zero_padding(ctx: Context) -> Emitted:
+    pads = ctx.resolved["pads"]
+    return Emitted(call(f"layers.{ctx.node.type}", literal(pads[0] if len(pads) == 1 else pads)))
+
+
+@emits("UpSampling1D", "UpSampling2D")
+def _upsampling(ctx: Context) -> Emitted:
+    layer = ctx.layer
+    kwargs = {"interpolation": repr(layer.interpolation)} if layer.interpolation != "nearest" \
+        else {}
+    size = layer.size[0] if layer.rank == 1 else short(layer.size)
+    return Emitted(call(f"layers.{ctx.node.type}", size, **kwargs))
+
+
+@emits("ReLU")
+def _relu(ctx: Context) -> Emitted:
+    return Emitted(call("layers.ReLU", **_kwargs(ctx.layer, {
+        "max_value": None, "negative_slope": 0.0, "threshold": 0.0})))
+
+
+@emits("LeakyReLU")
+def _leaky_relu(ctx: Context) -> Emitted:
+    return Emitted(call("layers.LeakyReLU", negative_slope=literal(ctx.layer.negative_slope)))
+
+
+@emits("ELU")
+def _elu(ctx: Context) -> Emitted:
+    return Emitted(call("layers.ELU", **_kwargs(ctx.layer, {"alpha": 1.0})))
+
+
+@emits("Sigmoid", "Tanh", "SiLU")
+def _named_activation(ctx: Context) -> Emitted:
+    return Emitted(call("layers.Activation", repr(ctx.node.type.lower())))
+
+
+@emits("GELU")
+def _gelu(ctx: Context) -> Emitted:
+    return Emitted(call("GELU", approximate=ctx.layer.approximate), helpers=("GELU",))
+
+
+@emits("Activation")
+def _activation(ctx: Context) -> Emitted:
+    return Emitted(call("layers.Activation", repr(ctx.layer.activation)))
+
+
+@emits("Softmax")
+def _softmax(ctx: Context) -> Emitted:
+    axis = ctx.resolved["axis"] + 1
+    rank = len(ctx.in_shape)
+    return Emitted("layers.Softmax()" if axis == rank else call("layers.Softmax", axis=axis))
+
+
+@emits("Add", "Multiply")
+def _merge(ctx: Context) -> Emitted:
+    return Emitted(f"layers.{ctx.node.type}()")
+
+
+@emits("Concatenate")
+def _concatenate(ctx: Context) -> Emitted:
+    axis = ctx.resolved["axis"] + 1
+    rank = len(ctx.in_shape)
+    return Emitted("layers.Concatenate()" if axis == rank else
+                   call("layers.Concatenate", axis=axis))
+
+
+def emit(ctx: Context) -> Emitted:
+    emitter: Optional[Emitter] = EMITTERS.get(ctx.node.type)
+    if emitter is None:
+        raise Unsupported("no mapping exists")
+    return emitter(ctx)
