@@ -19,6 +19,7 @@ from archspec.errors import SpecError  # noqa: E402
 from archspec.ops.base import layer_types  # noqa: E402
 
 from spec_strategies import specs  # noqa: E402
+from reference_ops import POOLS, pool_reference  # noqa: E402
 from torch_helpers import assert_matches_analysis, compiled, layer_outputs  # noqa: E402
 
 ZOO = sorted(p.stem for p in (Path(__file__).parent.parent / "specs").glob("*.yaml"))
@@ -140,42 +141,6 @@ def test_symmetric_padding_costs_nothing_extra(spec_dir):
     assert "F.pad" not in source and "PaddedPool" not in source
 
 
-def _pool_reference(x, pool, strides, pads, out, kind, include_pad):
-    """Spec meaning, written out: windows over the padded input; -inf/0 in the padding;
-    a cell counts in the mean if it is input (or padding, with count_include_pad)."""
-    n, c, h, w = x.shape
-    (pt, pb), (pl, pr) = pads
-    result = np.zeros((n, c) + tuple(out))
-    for i in range(out[0]):
-        for j in range(out[1]):
-            r0, c0 = i * strides[0] - pt, j * strides[1] - pl
-            rows = [r for r in range(r0, r0 + pool[0]) if -pt <= r < h + pb]
-            cols = [q for q in range(c0, c0 + pool[1]) if -pl <= q < w + pr]
-            inside = [(r, q) for r in rows for q in cols if 0 <= r < h and 0 <= q < w]
-            values = np.stack([x[:, :, r, q] for r, q in inside], -1) if inside else None
-            if kind == "max":
-                result[:, :, i, j] = values.max(-1) if inside else -np.inf
-            else:
-                count = len(rows) * len(cols) if include_pad else len(inside)
-                result[:, :, i, j] = (values.sum(-1) if inside else 0) / count
-    return result
-
-
-POOLS = [
-    ("MaxPooling2D", {"pool_size": 3, "strides": 2, "padding": "same"}, [8, 7, 2]),
-    ("MaxPooling2D", {"pool_size": 2, "strides": 2, "padding": [[0, 1], [1, 0]]}, [7, 7, 1]),
-    ("MaxPooling2D", {"pool_size": 3, "strides": 2, "rounding": "ceil"}, [8, 8, 1]),
-    ("MaxPooling2D", {"pool_size": 3, "padding": 2}, [5, 5, 1]),
-    ("AveragePooling2D", {"pool_size": 3, "strides": 2, "padding": "same"}, [8, 7, 2]),
-    ("AveragePooling2D", {"pool_size": 3, "strides": 1, "padding": 1,
-                          "count_include_pad": True}, [5, 5, 1]),
-    ("AveragePooling2D", {"pool_size": 2, "strides": 2, "padding": [[1, 0], [0, 1]],
-                          "count_include_pad": True}, [5, 6, 1]),
-    ("AveragePooling2D", {"pool_size": 3, "strides": 2, "padding": 1, "rounding": "ceil"},
-     [8, 8, 1]),
-    ("AveragePooling2D", {"pool_size": 3, "strides": 3, "padding": [[0, 2], [2, 0]],
-                          "rounding": "ceil"}, [7, 7, 1]),
-]
 
 
 @pytest.mark.parametrize("type_name, args, shape", POOLS)
@@ -184,7 +149,7 @@ def test_pooling_follows_the_spec(type_name, args, shape):
     node = graph.live()[0]
     resolved = node.meta["resolved"]
     x = torch.randn(2, shape[2], shape[0], shape[1], dtype=torch.float64)
-    expected = _pool_reference(x.numpy(), resolved["pool"], resolved["strides"],
+    expected = pool_reference(x.numpy(), resolved["pool"], resolved["strides"],
                                resolved["pads"], node.meta["shape"][:2],
                                "max" if type_name.startswith("Max") else "avg",
                                args.get("count_include_pad", False))
