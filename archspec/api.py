@@ -47,7 +47,10 @@ def generate(spec: SpecLike, backend: str = "torch", params: Mapping[str, Any] |
 def compile(spec: SpecLike, backend: str = "torch", params: Mapping[str, Any] | None = None):
     """The model itself: a ``torch.nn.Module`` (channels-first input) or a ``keras.Model``
     (channels-last input), built by running exactly the source ``generate`` returns."""
+    return _build(analyze(spec, params), backend)
+
+
+def _build(graph: Graph, backend: str):
     from .backends import backend_module
     module = backend_module(backend)
-    graph = analyze(spec, params)
     return module.build(module.generate(graph), graph)

@@ -14,6 +14,8 @@ from typing import Any
 # A command-line run needs no pydantic plugins, and discovering them costs a scan of every
 # installed package's metadata (~17 ms of a ~150 ms budget). Set before pydantic loads.
 os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+# TensorFlow's C++ start-up chatter would bury compile/verify/convert output.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import click  # noqa: E402
 
@@ -148,6 +150,68 @@ def compile_command(spec: str, backend: str, output: str | None, save: str | Non
                                    f"pip install 'archspec[keras]' ({exc})") from None
         model.save(save)
         click.echo(f"saved {save}", err=True)
+
+
+@main.command()
+@click.argument("spec")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+              help="Override a spec parameter (repeatable).")
+@click.option("--batch", default=2, show_default=True, help="Random batch size.")
+@click.option("--seed", default=0, show_default=True, help="Seed of the random batch.")
+def verify(spec: str, sets: tuple[str, ...], batch: int, seed: int) -> None:
+    """Check SPEC end to end: analysis vs the torch and Keras models layer by layer (shapes,
+    parameters), then move Keras' weights into torch and compare every layer's activations on
+    one random batch. Exit 1 on any mismatch."""
+    from .api import analyze
+    from .spec.load import load
+    from .verify import verify as run_verify
+
+    try:
+        graph = analyze(load(spec, _overrides(sets) or None))
+    except SpecError as exc:
+        _report_errors(exc, False, spec)
+        sys.exit(EXIT_INVALID)
+    console = _console()
+    with console.status("starting") as status:
+        report = run_verify(graph, batch=batch, seed=seed,
+                            step=lambda text: status.update(f"{spec}: {text}"))
+    from .render import render_verify
+    render_verify(report, graph, console)
+    sys.exit(EXIT_OK if report.passed else EXIT_INVALID)
+
+
+@main.command()
+@click.argument("spec")
+@click.option("--from", "source", nargs=2, required=True, metavar="FRAMEWORK FILE",
+              help="Where the weights come from: 'keras model.weights.h5' or 'torch model.pt'.")
+@click.option("--to", "target", nargs=2, required=True, metavar="FRAMEWORK FILE",
+              help="Where to write them: 'torch model.pt' or 'keras model.weights.h5'.")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+              help="Override a spec parameter (repeatable).")
+def convert(spec: str, source: tuple[str, str], target: tuple[str, str],
+            sets: tuple[str, ...]) -> None:
+    """Convert saved weights of SPEC's model between Keras and PyTorch."""
+    from .api import _build, analyze
+    from .spec.load import load
+    from .weights import load_file, save_file, transfer_weights
+
+    for framework, _ in (source, target):
+        if framework not in ("torch", "keras"):
+            raise click.UsageError(f"framework must be 'torch' or 'keras', got {framework!r}")
+    try:
+        graph = analyze(load(spec, _overrides(sets) or None))
+    except SpecError as exc:
+        _report_errors(exc, False, spec)
+        sys.exit(EXIT_INVALID)
+    src, dst = _build(graph, source[0]), _build(graph, target[0])
+    try:
+        load_file(src, source[1])
+        transfer_weights(src, dst, graph)
+        save_file(dst, target[1])
+    except (OSError, ValueError, RuntimeError, KeyError) as exc:
+        click.echo(f"archspec: cannot convert: {exc}", err=True)
+        sys.exit(EXIT_INVALID)
+    click.echo(f"wrote {target[1]} ({target[0]}) from {source[1]} ({source[0]})", err=True)
 
 
 @main.command()

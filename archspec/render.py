@@ -91,3 +91,40 @@ def print_diagnostic(diagnostic: "Diagnostic", console=None) -> None:
 def print_diagnostics(diagnostics: "Iterable[Diagnostic]", console=None) -> None:
     for d in diagnostics:
         print_diagnostic(d, console)
+
+
+def render_verify(report, graph, console) -> None:
+    """The per-layer verification table: analysis vs torch vs Keras, then a verdict."""
+    from rich.table import Table
+
+    compared = report.output_diff is not None
+    table = Table(title=f"{report.name}: analysis vs {' vs '.join(report.backends) or '-'}",
+                  title_justify="left")
+    for column in ("Layer", "Type", "Output shape", "Params"):
+        table.add_column(column, justify="right" if column == "Params" else "left")
+    for backend in report.backends:
+        table.add_column(backend)
+    if compared:
+        table.add_column("max |diff|", justify="right")
+    table.add_column("Result")
+    for check in report.layers:
+        cells = [check.name, check.type, str(tuple(graph.to_spec_layout(check.shape))),
+                 f"{check.params:,}"]
+        for backend in report.backends:
+            ok = getattr(check, f"{backend}_shape") == check.shape and \
+                getattr(check, f"{backend}_params") == check.params
+            cells.append("[green]ok[/green]" if ok else "[red]differs[/red]")
+        if compared:
+            cells.append("" if check.max_diff is None else f"{check.max_diff:.1e}")
+        cells.append("[green]pass[/green]" if check.passed else
+                     "[red]FAIL[/red] " + "; ".join(check.problems))
+        table.add_row(*cells)
+    console.print(table)
+    for note in report.notes:
+        console.print(f"[yellow]note:[/yellow] {note}")
+    failed = sum(not c.passed for c in report.layers)
+    if failed:
+        console.print(f"[red]{failed} of {len(report.layers)} layers differ[/red]")
+    else:
+        diff = f"; outputs agree to {report.output_diff:.1e}" if compared else ""
+        console.print(f"[green]all {len(report.layers)} layers agree{diff}[/green]")

@@ -1,0 +1,192 @@
+"""``archspec verify``: the analysis, the torch model and the Keras model of one spec, layer by
+layer — shapes, parameter counts, and (after moving Keras' weights into torch) the activations
+of one random batch.
+
+Tolerance: a layer passes when max|torch - keras| <= atol + rtol * max(1, max|keras|). Float32
+sums of K products carry rounding of order sqrt(K) * 6e-8 relative to their magnitude, so a
+relative bound is what a deep network with large activations needs; on outputs of order 1 it is
+the absolute 1e-4.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+import numpy as np
+
+from .ir.graph import Graph
+from .weights import flatten_permutation
+
+ATOL = RTOL = 1e-4
+
+
+@dataclass
+class LayerCheck:
+    name: str
+    type: str
+    shape: tuple
+    params: int
+    torch_shape: Optional[tuple] = None
+    keras_shape: Optional[tuple] = None
+    torch_params: Optional[int] = None
+    keras_params: Optional[int] = None
+    max_diff: Optional[float] = None
+    scale: Optional[float] = None
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.problems
+
+
+@dataclass
+class VerifyReport:
+    name: str
+    backends: list[str]
+    layers: list[LayerCheck]
+    output_diff: Optional[float] = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return all(layer.passed for layer in self.layers)
+
+
+def installed(backend: str) -> bool:
+    module = {"torch": "torch", "keras": "keras"}[backend]
+    return importlib.util.find_spec(module) is not None
+
+
+def verify(graph: Graph, batch: int = 2, seed: int = 0,
+           step: Callable[[str], None] = lambda _: None) -> VerifyReport:
+    from .api import _build
+    checks = {n.name: LayerCheck(n.name, n.type, tuple(n.meta["shape"]),
+                                 n.meta["trainable"] + n.meta["non_trainable"])
+              for n in graph.live()}
+    backends = [b for b in ("torch", "keras") if installed(b)]
+    report = VerifyReport(graph.name, backends, list(checks.values()))
+    models = {}
+    for backend in backends:
+        step(f"building the {backend} model")
+        models[backend] = _build(graph, backend)
+    rng = np.random.default_rng(seed)
+    if "keras" in models:
+        _randomize_statistics(models["keras"], graph, rng)
+    x = rng.standard_normal((batch,) + tuple(graph.input_shape)).astype(np.float32)
+    activations = {}
+    if "keras" in models:
+        step("running keras")
+        activations["keras"] = _keras_activations(models["keras"], graph, x, checks)
+    if "torch" in models:
+        if "keras" in models:
+            step("moving keras' weights into torch")
+            from .weights import transfer_weights
+            transfer_weights(models["keras"], models["torch"], graph)
+        step("running torch")
+        activations["torch"] = _torch_activations(models["torch"], graph, x, checks)
+    step("comparing")
+    for check in checks.values():
+        for backend in backends:
+            shape = getattr(check, f"{backend}_shape")
+            if shape != check.shape:
+                check.problems.append(f"{backend} shape {list(shape or [])} != "
+                                      f"{list(check.shape)}")
+            params = getattr(check, f"{backend}_params")
+            if params != check.params:
+                check.problems.append(f"{backend} has {params} parameters, analysis {check.params}")
+    if len(activations) == 2:
+        for name, check in checks.items():
+            a, b = activations["torch"][name], activations["keras"][name]
+            if a.shape != b.shape:
+                continue  # already reported as a shape problem
+            check.max_diff = float(np.max(np.abs(a - b))) if a.size else 0.0
+            check.scale = float(np.max(np.abs(b))) if b.size else 0.0
+            if not check.max_diff <= ATOL + RTOL * max(1.0, check.scale):
+                check.problems.append(f"activations differ by {check.max_diff:.3g}")
+        report.output_diff = checks[graph.output].max_diff if graph.output in checks else None
+    else:
+        missing = {"torch", "keras"} - set(backends)
+        report.notes.append(f"{' and '.join(sorted(missing))} not installed: activations were "
+                            f"not compared (pip install 'archspec[torch,keras]')")
+    return report
+
+
+def _randomize_statistics(model, graph: Graph, rng) -> None:
+    """Fresh BatchNorm layers normalize with mean 0 and variance 1, which would hide a mix-up
+    of their four vectors: give them distinct values first."""
+    from .weights import keras_weights, set_keras_weights
+    weights = keras_weights(model, graph)
+    for name, arrays in weights.items():
+        if graph[name].type != "BatchNormalization":
+            continue
+        for key, array in arrays.items():
+            low = 0.5 if key in ("gamma", "moving_variance") else -0.5
+            arrays[key] = rng.uniform(low, low + 1.0, array.shape).astype(array.dtype)
+    set_keras_weights(model, graph, weights)
+
+
+def _keras_activations(model, graph: Graph, x: np.ndarray, checks) -> dict[str, np.ndarray]:
+    import keras
+    names = [n.name for n in graph.live()]
+    probe = keras.Model(model.input, [model.get_layer(n).output for n in names])
+    outputs = probe(x, training=False)
+    outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+    result = {}
+    for name, out in zip(names, outputs):
+        layer = model.get_layer(name)
+        checks[name].keras_shape = tuple(int(n) for n in out.shape[1:])
+        checks[name].keras_params = sum(int(np.prod(w.shape)) for w in layer.weights)
+        result[name] = np.asarray(out)
+    return result
+
+
+def _activation(name: Optional[str]):
+    """The torch function of an inline ``activation:`` — torch hooks see a submodule's output
+    before the activation the generated forward applies, Keras layers after it."""
+    import torch
+    from torch.nn import functional as F
+    return {None: lambda t: t, "linear": lambda t: t, "relu": torch.relu, "relu6": F.relu6,
+            "sigmoid": torch.sigmoid, "tanh": torch.tanh, "softmax": lambda t: F.softmax(t, 1),
+            "elu": F.elu, "gelu": F.gelu, "silu": F.silu, "swish": F.silu,
+            "softplus": F.softplus}[name]
+
+
+def _torch_activations(model, graph: Graph, x: np.ndarray, checks) -> dict[str, np.ndarray]:
+    import torch
+    from .backends.torch_codegen import attribute_names
+    attrs = attribute_names(graph)
+    model.eval()
+    captured, handles = {}, []
+    for node in graph.live():
+        module = model.get_submodule(attrs[node.name])
+        act = _activation(getattr(node.layer, "activation", None)
+                          if node.type != "Activation" else None)
+        handles.append(module.register_forward_hook(
+            lambda _m, _i, out, name=node.name, act=act: captured.__setitem__(
+                name, act(out.detach().clone()))))
+        checks[node.name].torch_params = sum(p.numel() for p in module.parameters()) + sum(
+            b.numel() for b in module.buffers() if b.is_floating_point())
+    batch = torch.from_numpy(x)
+    if batch.dim() > 2:
+        batch = batch.movedim(-1, 1).contiguous()
+    try:
+        with torch.no_grad():
+            model(batch)
+    finally:
+        for handle in handles:
+            handle.remove()
+    result = {}
+    for node in graph.live():
+        out = captured[node.name]
+        if out.dim() > 2:
+            out = out.movedim(1, -1)
+        array = out.numpy()
+        consumers = [n for n in graph.live() if node.name in n.inputs]
+        perms = [flatten_permutation(graph, c) for c in consumers]
+        if node.type == "Flatten" and perms and perms[0] is not None:
+            array = array[:, perms[0]]  # torch's C, H, W order → Keras' H, W, C
+        checks[node.name].torch_shape = tuple(array.shape[1:])
+        result[node.name] = array
+    return result

@@ -1,0 +1,244 @@
+"""Weight exchange between the compiled models of one spec.
+
+Weights travel as an *exchange dict*: spec layer name → {weight name: numpy array}, with Keras'
+names and layouts (the spec's vocabulary): ``kernel`` (kh, kw, in, out), a depthwise ``kernel``
+(kh, kw, in, multiplier), separable ``depthwise_kernel`` and ``pointwise_kernel``, transposed ``kernel`` (kh, kw, out, in), Dense ``kernel`` (in, out)
+with rows in Keras' flatten order, BatchNormalization ``gamma``/``beta``/``moving_mean``/
+``moving_variance``. Every conversion is a transpose, reshape or row permutation, so a round
+trip is bit-identical.
+
+Only numpy is needed here; torch and Keras objects are touched through their own methods.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .backends.common import Facts
+from .ir.graph import Graph, Node
+
+Exchange = dict[str, dict[str, np.ndarray]]
+
+_CONV = {"Conv1D", "Conv2D", "Conv1DTranspose", "Conv2DTranspose"}
+_DEPTHWISE = {"DepthwiseConv1D", "DepthwiseConv2D"}
+_SEPARABLE = {"SeparableConv1D", "SeparableConv2D"}
+
+
+def framework_of(model: Any) -> str:
+    module = type(model).__module__
+    if hasattr(model, "state_dict") and hasattr(model, "named_parameters"):
+        return "torch"
+    if hasattr(model, "get_layer") or module.startswith("keras"):
+        return "keras"
+    raise TypeError(f"not a compiled torch or Keras model: {type(model).__name__}")
+
+
+# --- layout conversions (torch ↔ Keras), one place each --------------------------------------
+
+def _conv_to_keras(w: np.ndarray) -> np.ndarray:
+    """(out, in, *k) → (*k, in, out); the same permutation maps a transposed torch kernel
+    (in, out, *k) to Keras' (*k, out, in)."""
+    return w.transpose(tuple(range(2, w.ndim)) + (1, 0))
+
+
+def _conv_to_torch(k: np.ndarray) -> np.ndarray:
+    return k.transpose((k.ndim - 1, k.ndim - 2) + tuple(range(k.ndim - 2)))
+
+
+def _depthwise_to_keras(w: np.ndarray, channels: int) -> np.ndarray:
+    """(C*M, 1, *k) → (*k, C, M)."""
+    spatial = w.shape[2:]
+    w = w.reshape((channels, w.shape[0] // channels) + spatial)
+    return w.transpose(tuple(range(2, w.ndim)) + (0, 1))
+
+
+def _depthwise_to_torch(k: np.ndarray) -> np.ndarray:
+    rank = k.ndim - 2
+    channels, mult = k.shape[-2:]
+    w = k.transpose((rank, rank + 1) + tuple(range(rank)))
+    return w.reshape((channels * mult, 1) + k.shape[:rank])
+
+
+def flatten_permutation(graph: Graph, node: Node) -> np.ndarray | None:
+    """For a Dense fed directly by a Flatten that each framework does in its own order
+    (torch: C, H, W; Keras: H, W, C): ``keras_rows = torch_rows[perm]``. None otherwise."""
+    if node.type != "Dense":
+        return None
+    source = graph[node.inputs[0]]
+    if source.type != "Flatten" or not Facts.of(graph).flatten_order_free(source):
+        return None
+    shape = source.meta["input_shapes"][0]
+    if len(shape) < 2:
+        return None
+    size = int(np.prod(shape))
+    torch_order = np.arange(size).reshape((shape[-1],) + tuple(shape[:-1]))
+    return torch_order.transpose(tuple(range(1, len(shape))) + (0,)).ravel()
+
+
+# --- torch ---------------------------------------------------------------------------------------
+
+def _numpy(t) -> np.ndarray:
+    return t.detach().cpu().numpy().copy()
+
+
+def _torch_slots(module, node: Node) -> dict[str, Any]:
+    """Keras weight name → the torch tensor holding it."""
+    t = node.type
+    if t in _CONV or t in _DEPTHWISE or t == "Dense":
+        slots = {"kernel": module.weight}  # Keras 3 names a depthwise kernel "kernel" too
+    elif t in _SEPARABLE:
+        slots = {"depthwise_kernel": module.depthwise.weight,
+                 "pointwise_kernel": module.pointwise.weight}
+        module = module.pointwise
+    elif t == "BatchNormalization":
+        norm = getattr(module, "norm", module)
+        slots = {"gamma": module.weight, "beta": module.bias,
+                 "moving_mean": norm.running_mean, "moving_variance": norm.running_var}
+        return {k: v for k, v in slots.items() if v is not None}
+    else:
+        return {}
+    if getattr(module, "bias", None) is not None:
+        slots["bias"] = module.bias
+    return slots
+
+
+def _is_depthwise(name: str, node: Node) -> bool:
+    return name == "depthwise_kernel" or (name == "kernel" and node.type in _DEPTHWISE)
+
+
+def _torch_to_keras_array(name: str, array: np.ndarray, node: Node, graph: Graph) -> np.ndarray:
+    if _is_depthwise(name, node):
+        return _depthwise_to_keras(array, node.meta["input_shapes"][0][-1])
+    if name in ("kernel", "pointwise_kernel") and node.type != "Dense":
+        return _conv_to_keras(array)
+    if name == "kernel":
+        kernel = array.T
+        perm = flatten_permutation(graph, node)
+        return kernel[perm] if perm is not None else kernel
+    return array
+
+
+def _keras_to_torch_array(name: str, array: np.ndarray, node: Node, graph: Graph) -> np.ndarray:
+    if _is_depthwise(name, node):
+        return _depthwise_to_torch(array)
+    if name in ("kernel", "pointwise_kernel") and node.type != "Dense":
+        return _conv_to_torch(array)
+    if name == "kernel":
+        perm = flatten_permutation(graph, node)
+        if perm is not None:
+            rows = np.empty_like(array)
+            rows[perm] = array
+            array = rows
+        return array.T
+    return array
+
+
+def torch_weights(model, graph: Graph) -> Exchange:
+    from .backends.torch_codegen import attribute_names
+    attrs = attribute_names(graph)
+    out: Exchange = {}
+    for node in graph.live():
+        slots = _torch_slots(model.get_submodule(attrs[node.name]), node)
+        if slots:
+            out[node.name] = {k: _torch_to_keras_array(k, _numpy(v), node, graph)
+                              for k, v in slots.items()}
+    return out
+
+
+def set_torch_weights(model, graph: Graph, weights: Exchange) -> None:
+    import torch
+    from .backends.torch_codegen import attribute_names
+    attrs = attribute_names(graph)
+    with torch.no_grad():
+        for node in graph.live():
+            slots = _torch_slots(model.get_submodule(attrs[node.name]), node)
+            _check_names(node, slots, weights)
+            for name, tensor in slots.items():
+                value = _keras_to_torch_array(name, weights[node.name][name], node, graph)
+                _check_shape(node, name, tuple(tensor.shape), value.shape)
+                tensor.copy_(torch.from_numpy(np.ascontiguousarray(value)))
+
+
+# --- Keras ---------------------------------------------------------------------------------------
+
+def _keras_slots(model, node: Node) -> dict[str, Any]:
+    layer = model.get_layer(node.name)
+    return {w.name: w for w in layer.weights}
+
+
+def keras_weights(model, graph: Graph) -> Exchange:
+    out: Exchange = {}
+    for node in graph.live():
+        slots = _keras_slots(model, node)
+        if slots:
+            out[node.name] = {k: np.array(v.numpy(), copy=True) for k, v in slots.items()}
+    return out
+
+
+def set_keras_weights(model, graph: Graph, weights: Exchange) -> None:
+    for node in graph.live():
+        slots = _keras_slots(model, node)
+        _check_names(node, slots, weights)
+        for name, variable in slots.items():
+            value = weights[node.name][name]
+            _check_shape(node, name, tuple(variable.shape), value.shape)
+            variable.assign(value)
+
+
+def _check_names(node: Node, slots: dict, weights: Exchange) -> None:
+    have = set(weights.get(node.name, {}))
+    if slots and have != set(slots):
+        raise ValueError(f"{node.type} '{node.name}': weights {sorted(have)} do not match the "
+                         f"model's {sorted(slots)}")
+
+
+def _check_shape(node: Node, name: str, want: tuple, got: tuple) -> None:
+    if tuple(want) != tuple(got):
+        raise ValueError(f"{node.type} '{node.name}': {name} has shape {list(got)}, the model "
+                         f"needs {list(want)}")
+
+
+# --- the public API ------------------------------------------------------------------------------
+
+def get_weights(model, graph: Graph) -> Exchange:
+    return torch_weights(model, graph) if framework_of(model) == "torch" \
+        else keras_weights(model, graph)
+
+
+def set_weights(model, graph: Graph, weights: Exchange) -> None:
+    if framework_of(model) == "torch":
+        set_torch_weights(model, graph, weights)
+    else:
+        set_keras_weights(model, graph, weights)
+
+
+def transfer_weights(src, dst, spec, params=None) -> None:
+    """Copy every weight of ``src`` into ``dst``: compiled models of the same spec, Keras to
+    torch, torch to Keras, or within one framework. Layout differences (kernel axes, depthwise
+    and transposed kernels, Dense transposes, the rows of a Dense after a Flatten, BatchNorm
+    statistics) are handled; the outputs then agree."""
+    from .api import analyze
+    graph = spec if isinstance(spec, Graph) else analyze(spec, params)
+    set_weights(dst, graph, get_weights(src, graph))
+
+
+def load_file(model, path: str) -> None:
+    """Load saved weights into a compiled model: a torch ``state_dict`` file (torch.save) or
+    Keras weights (``.weights.h5``)."""
+    if framework_of(model) == "torch":
+        import torch
+        model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    else:
+        model.load_weights(path)
+
+
+def save_file(model, path: str) -> None:
+    if framework_of(model) == "torch":
+        import torch
+        torch.save(model.state_dict(), path)
+    else:
+        if not str(path).endswith(".weights.h5"):
+            raise ValueError(f"Keras weights files must end in .weights.h5, got {path}")
+        model.save_weights(path)
