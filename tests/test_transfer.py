@@ -1,0 +1,209 @@
+"""One spec, two frameworks, same numbers: weight exchange, `archspec verify`, `convert`,
+reference weights, and the training-parity example."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+
+torch = pytest.importorskip("torch")
+keras = pytest.importorskip("keras")
+
+import archspec  # noqa: E402
+from archspec.cli import main  # noqa: E402
+from archspec.verify import ATOL, RTOL, verify  # noqa: E402
+from archspec.weights import keras_weights, set_keras_weights  # noqa: E402
+
+from spec_strategies import specs  # noqa: E402
+
+ROOT = Path(__file__).parent.parent
+ZOO = sorted(p.stem for p in (ROOT / "specs").glob("*.yaml"))
+
+
+def assert_verified(graph):
+    report = verify(graph)
+    failed = [(c.name, c.type, c.problems) for c in report.layers if not c.passed]
+    assert not failed, failed
+    assert report.output_diff is not None and report.backends == ["torch", "keras"]
+    for check in report.layers:  # the bound the report applies, restated
+        assert check.max_diff <= ATOL + RTOL * max(1.0, check.scale)
+    return report
+
+
+@pytest.mark.parametrize("name", ZOO)
+def test_zoo_agrees_layer_by_layer_after_transfer(spec_dir, name):
+    assert_verified(archspec.analyze(spec_dir / f"{name}.yaml"))
+
+
+@settings(max_examples=100, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(specs())
+def test_random_specs_agree_and_round_trip_bit_for_bit(doc):
+    graph = archspec.analyze(yaml.safe_dump(doc))
+    assert_verified(graph)
+    first = archspec.compile(graph_spec(doc), backend="keras")
+    weights = keras_weights(first, graph)
+    for arrays in weights.values():  # distinct values everywhere, so any mix-up shows
+        for key, array in arrays.items():
+            arrays[key] = np.random.default_rng(7).uniform(0.5, 1.5, array.shape).astype(
+                array.dtype)
+    set_keras_weights(first, graph, weights)
+    middle = archspec.compile(graph_spec(doc), backend="torch")
+    last = archspec.compile(graph_spec(doc), backend="keras")
+    archspec.transfer_weights(first, middle, graph)
+    archspec.transfer_weights(middle, last, graph)
+    back = keras_weights(last, graph)
+    assert weights.keys() == back.keys()
+    for name, arrays in weights.items():
+        for key, array in arrays.items():
+            assert np.array_equal(array, back[name][key]), (name, key)
+
+
+def graph_spec(doc):
+    return yaml.safe_dump(doc)
+
+
+def test_torch_to_keras_gives_the_same_outputs(spec_dir):
+    spec = spec_dir / "mnist_cnn.yaml"  # a Flatten feeding a Dense: rows are permuted
+    graph = archspec.analyze(spec)
+    source, target = archspec.compile(spec), archspec.compile(spec, backend="keras")
+    archspec.transfer_weights(source, target, spec)
+    x = np.random.default_rng(0).random((3, 28, 28, 1), dtype=np.float32)
+    expected = source.eval()(torch.from_numpy(x).permute(0, 3, 1, 2)).detach().numpy()
+    np.testing.assert_allclose(np.asarray(target(x)), expected, atol=1e-6)
+    assert graph.output == graph.live()[-1].name
+
+
+def test_transfer_refuses_a_model_of_another_spec(spec_dir):
+    source = archspec.compile(spec_dir / "lenet5.yaml", backend="keras")
+    target = archspec.compile(spec_dir / "mnist_cnn.yaml")
+    with pytest.raises((ValueError, KeyError)):
+        archspec.transfer_weights(source, target, spec_dir / "mnist_cnn.yaml")
+
+
+# --- the CLI ---------------------------------------------------------------------------------
+
+def test_verify_command_passes_and_fails(spec_dir, monkeypatch):
+    runner = CliRunner()
+    result = runner.invoke(main, ["verify", str(spec_dir / "mnist_cnn.yaml")])
+    assert result.exit_code == 0, result.output
+    assert "all 7 layers agree" in result.output and "pass" in result.output
+    # Break the one subtle rule (Flatten row order) and verify must notice.
+    import archspec.verify as verify_module
+    import archspec.weights as weights_module
+    monkeypatch.setattr(weights_module, "flatten_permutation", lambda graph, node: None)
+    monkeypatch.setattr(verify_module, "flatten_permutation", lambda graph, node: None)
+    result = runner.invoke(main, ["verify", str(spec_dir / "mnist_cnn.yaml")])
+    assert result.exit_code == 1
+    assert "FAIL" in result.output and "layers differ" in result.output
+
+
+def test_convert_command_round_trip(spec_dir, tmp_path):
+    spec = spec_dir / "resnet_course.yaml"
+    graph = archspec.analyze(spec)
+    model = archspec.compile(spec, backend="keras")
+    weights = keras_weights(model, graph)
+    for arrays in weights.values():
+        for key, array in arrays.items():
+            arrays[key] = np.random.default_rng(1).uniform(0.5, 1.5, array.shape).astype(
+                array.dtype)
+    set_keras_weights(model, graph, weights)
+    model.save_weights(tmp_path / "a.weights.h5")
+    runner = CliRunner()
+    for args in (["--from", "keras", str(tmp_path / "a.weights.h5"), "--to", "torch",
+                  str(tmp_path / "b.pt")],
+                 ["--from", "torch", str(tmp_path / "b.pt"), "--to", "keras",
+                  str(tmp_path / "c.weights.h5")]):
+        result = runner.invoke(main, ["convert", str(spec), *args])
+        assert result.exit_code == 0, result.output
+    again = archspec.compile(spec, backend="keras")
+    again.load_weights(tmp_path / "c.weights.h5")
+    back = keras_weights(again, graph)
+    assert all(np.array_equal(weights[n][k], back[n][k]) for n in weights for k in weights[n])
+    result = runner.invoke(main, ["convert", str(spec), "--from", "keras",
+                                  str(tmp_path / "missing.weights.h5"), "--to", "torch",
+                                  str(tmp_path / "x.pt")])
+    assert result.exit_code == 1 and "cannot convert" in result.output
+
+
+# --- reference weights --------------------------------------------------------------------
+
+def _perturb_batchnorm(model):
+    rng = np.random.default_rng(5)
+    for layer in model.layers:
+        if type(layer).__name__ == "BatchNormalization":
+            for w in layer.weights:
+                low = 0.5 if w.name in ("gamma", "moving_variance") else -0.5
+                w.assign(rng.uniform(low, low + 1, w.shape).astype("float32"))
+
+
+@pytest.mark.parametrize("spec, application, params", [
+    ("vgg16", "VGG16", None),
+    ("resnet", "ResNet50", {"depth": 50, "bias": True, "stride_in_1x1": True,
+                            "epsilon": 1.001e-5}),
+])
+def test_keras_applications_weights_load_into_both_backends(spec_dir, spec, application, params):
+    extra = {"classifier_activation": None} if spec == "resnet" else {}
+    reference = getattr(keras.applications, application)(weights=None, **extra)
+    _perturb_batchnorm(reference)
+    graph = archspec.analyze(spec_dir / f"{spec}.yaml", params)
+    ours_keras = archspec.compile(spec_dir / f"{spec}.yaml", backend="keras", params=params)
+    ours_torch = archspec.compile(spec_dir / f"{spec}.yaml", backend="torch", params=params)
+    archspec.load_reference_weights(ours_keras, reference, graph)
+    archspec.load_reference_weights(ours_torch, reference, graph)
+    x = np.random.default_rng(0).random((2, 224, 224, 3), dtype=np.float32)
+    expected = np.asarray(reference(x, training=False))
+    scale = max(1.0, float(np.abs(expected).max()))
+    np.testing.assert_allclose(np.asarray(ours_keras(x, training=False)), expected,
+                               atol=ATOL * scale)
+    got = ours_torch.eval()(torch.from_numpy(x).permute(0, 3, 1, 2)).detach().numpy()
+    np.testing.assert_allclose(got, expected, atol=ATOL * scale)
+
+
+@pytest.mark.parametrize("name", ["resnet18", "resnet50", "vgg19", "googlenet", "mobilenet_v2"])
+def test_torchvision_weights_load_into_both_backends(spec_dir, name):
+    torchvision = pytest.importorskip(
+        "torchvision", reason="torchvision needs torch 2.14.1 here; CI pins torch 2.13.0")
+    kwargs = {"aux_logits": False, "init_weights": True} if name == "googlenet" else {}
+    reference = getattr(torchvision.models, name)(weights=None, **kwargs).eval()
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for module in reference.modules():
+            if isinstance(module, torch.nn.BatchNorm2d):
+                module.running_mean.uniform_(-0.5, 0.5, generator=generator)
+                module.running_var.uniform_(0.5, 1.5, generator=generator)
+    graph = archspec.analyze(spec_dir / f"{name}.yaml")
+    ours = archspec.compile(spec_dir / f"{name}.yaml").eval()
+    archspec.load_reference_weights(ours, reference, graph)
+    x = torch.randn(2, 3, 224, 224, generator=generator)
+    with torch.no_grad():
+        torch.testing.assert_close(ours(x), reference(x), rtol=0, atol=0)
+    ours_keras = archspec.compile(spec_dir / f"{name}.yaml", backend="keras")
+    archspec.load_reference_weights(ours_keras, reference, graph)
+    expected = reference(x).detach().numpy()
+    got = np.asarray(ours_keras(x.permute(0, 2, 3, 1).numpy(), training=False))
+    np.testing.assert_allclose(got, expected, atol=ATOL * max(1.0, np.abs(expected).max()))
+
+
+# --- the training-parity example -----------------------------------------------------------
+
+def test_digits_parity_example_runs_short():
+    pytest.importorskip("sklearn")
+    result = subprocess.run([sys.executable, str(ROOT / "examples" / "digits_parity.py"),
+                             "--quick"], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = [line for line in result.stdout.splitlines() if "mnist_" in line]
+    assert len(rows) == 2
+    for row in rows:
+        cells = [c.strip() for c in row.strip("│ ").split("│")]
+        name, params, keras_acc, torch_acc, drift = cells
+        assert float(keras_acc) == pytest.approx(float(torch_acc), abs=0.02)
+        assert float(drift) < 1e-4
+    assert "407,050" in rows[0] and "225,034" in rows[1]
