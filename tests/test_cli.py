@@ -5,6 +5,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 
 ARCHSPEC = [sys.executable, "-m", "archspec.cli"]
 
@@ -86,13 +88,22 @@ def test_schema_lists_every_layer():
     assert "kernel_size" in conv and "name" in conv
 
 
-def test_check_never_imports_a_framework(spec_dir):
+@pytest.mark.parametrize("argv", [
+    ["check", "resnet50.yaml"],
+    ["compile", "resnet50.yaml", "--backend", "torch"],
+    ["compile", "googlenet.yaml", "--backend", "keras"],
+])
+def test_check_and_codegen_never_import_a_framework(spec_dir, argv):
+    argv = [str(spec_dir / a) if a.endswith(".yaml") else a for a in argv]
     code = (
-        "import sys, runpy; sys.argv = ['archspec', 'check', %r]\n"
-        "try:\n    runpy.run_module('archspec.cli', run_name='__main__')\n"
+        "import sys, runpy, io, contextlib; sys.argv = ['archspec'] + %r\n"
+        "out = io.StringIO()\n"
+        "try:\n    with contextlib.redirect_stdout(out):\n"
+        "        runpy.run_module('archspec.cli', run_name='__main__')\n"
         "except SystemExit as e:\n    assert e.code == 0, e.code\n"
+        "assert out.getvalue(), 'no output'\n"
         "bad = [m for m in ('torch', 'tensorflow', 'keras', 'jax', 'numpy') if m in sys.modules]\n"
-        "assert not bad, bad\n" % str(spec_dir / "resnet50.yaml"))
+        "assert not bad, bad\n" % argv)
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
 
@@ -105,3 +116,26 @@ def test_example_sweep_runs():
     assert result.returncode == 0, result.stderr
     assert "60,192,808" in result.stdout  # resnet152
     assert "3,504,872" in result.stdout   # mobilenet_v2 at width 1.0
+
+
+def test_compile_writes_source_or_prints_it(spec_dir, tmp_path):
+    out = tmp_path / "lenet.py"
+    result = run("compile", str(spec_dir / "lenet5.yaml"), "--backend", "torch", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "class Lenet5(nn.Module):" in out.read_text()
+    printed = run("compile", str(spec_dir / "lenet5.yaml"), "-b", "torch")
+    assert printed.stdout == out.read_text()
+    with_set = run("compile", str(spec_dir / "resnet.yaml"), "-b", "keras", "--set", "depth=18")
+    assert with_set.returncode == 0 and "resnet18" not in with_set.stdout
+    assert "11,689,512 trainable" in with_set.stdout
+
+
+def test_compile_errors_and_usage(spec_dir, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("archspec: 1\nname: bad\ninput: {shape: [4]}\nlayers:\n  - Dense: {units: 0}\n")
+    result = run("compile", str(bad), "--backend", "torch")
+    assert result.returncode == 1 and "bad.yaml:5" in result.stderr and not result.stdout
+    assert run("compile", str(spec_dir / "lenet5.yaml"), "--backend", "jax").returncode == 2
+    assert run("compile", str(spec_dir / "lenet5.yaml")).returncode == 2
+    saved = run("compile", str(spec_dir / "lenet5.yaml"), "-b", "torch", "--save", "x.keras")
+    assert saved.returncode == 2 and "--save is for the keras backend" in saved.stderr
