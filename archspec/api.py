@@ -36,7 +36,8 @@ def check(spec: SpecLike, params: Mapping[str, Any] | None = None, strict: bool 
     return report
 
 
-def generate(spec: SpecLike, backend: str = "torch", params: Mapping[str, Any] | None = None) -> str:
+def generate(spec: SpecLike, backend: str = "torch",
+             params: Mapping[str, Any] | None = None) -> str:
     """The source of the model in ``backend`` ("torch" or "keras"): deterministic, readable,
     importing only that framework. Raises SpecError, or UnsupportedError for a layer the
     backend cannot express."""

@@ -14,8 +14,14 @@ import re
 import numpy as np
 
 from .ir.graph import Graph, Node
-from .weights import (Exchange, _numpy, _torch_slots, _torch_to_keras_array, framework_of,
-                      set_weights)
+from .weights import (
+    Exchange,
+    _numpy,
+    _torch_slots,
+    _torch_to_keras_array,
+    framework_of,
+    set_weights,
+)
 
 _KIND = {"Conv1D": "conv", "Conv2D": "conv", "DepthwiseConv1D": "conv", "DepthwiseConv2D": "conv",
          "Dense": "dense", "BatchNormalization": "norm"}

@@ -155,6 +155,7 @@ def _activation(name: Optional[str]):
 
 def _torch_activations(model, graph: Graph, x: np.ndarray, checks) -> dict[str, np.ndarray]:
     import torch
+
     from .backends.torch_codegen import attribute_names
     attrs = attribute_names(graph)
     model.eval()

@@ -2,10 +2,10 @@
 
 Weights travel as an *exchange dict*: spec layer name → {weight name: numpy array}, with Keras'
 names and layouts (the spec's vocabulary): ``kernel`` (kh, kw, in, out), a depthwise ``kernel``
-(kh, kw, in, multiplier), separable ``depthwise_kernel`` and ``pointwise_kernel``, transposed ``kernel`` (kh, kw, out, in), Dense ``kernel`` (in, out)
-with rows in Keras' flatten order, BatchNormalization ``gamma``/``beta``/``moving_mean``/
-``moving_variance``. Every conversion is a transpose, reshape or row permutation, so a round
-trip is bit-identical.
+(kh, kw, in, multiplier), separable ``depthwise_kernel`` and ``pointwise_kernel``, transposed
+``kernel`` (kh, kw, out, in), Dense ``kernel`` (in, out) with rows in Keras' flatten order,
+BatchNormalization ``gamma``/``beta``/``moving_mean``/``moving_variance``. Every conversion
+is a transpose, reshape or row permutation, so a round trip is bit-identical.
 
 Only numpy is needed here; torch and Keras objects are touched through their own methods.
 """
@@ -149,6 +149,7 @@ def torch_weights(model, graph: Graph) -> Exchange:
 
 def set_torch_weights(model, graph: Graph, weights: Exchange) -> None:
     import torch
+
     from .backends.torch_codegen import attribute_names
     attrs = attribute_names(graph)
     with torch.no_grad():

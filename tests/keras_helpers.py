@@ -32,7 +32,7 @@ def assert_matches_analysis(graph, model) -> None:
         shape = tuple(model.get_layer(node.name).output.shape[1:])
         if shape != tuple(node.meta["shape"]):
             wrong.append((node.name, node.type, shape, node.meta["shape"]))
-    assert not wrong, f"layer shapes differ from the analysis (name, type, keras, analytic): {wrong}"
+    assert not wrong, f"shapes differ (name, type, keras, analysis): {wrong}"
     live = graph.live()
     assert weight_count(model.trainable_weights) == sum(n.meta["trainable"] for n in live)
     assert weight_count(model.non_trainable_weights) == sum(n.meta["non_trainable"] for n in live)

@@ -7,7 +7,6 @@ import sys
 
 import pytest
 
-
 ARCHSPEC = [sys.executable, "-m", "archspec.cli"]
 
 

@@ -17,34 +17,19 @@ from hypothesis import HealthCheck, given, settings
 keras = pytest.importorskip("keras")
 pytest.importorskip("tensorflow")
 
+from keras_helpers import assert_matches_analysis, compiled, weight_count  # noqa: E402
+from reference_ops import POOLS, pool_reference  # noqa: E402
+from spec_helpers import imported_modules, one_layer_spec  # noqa: E402
+from spec_strategies import specs  # noqa: E402
+
 import archspec  # noqa: E402
 from archspec.backends.keras_codegen import EMITTERS  # noqa: E402
 from archspec.ops.base import layer_types  # noqa: E402
-
-from keras_helpers import assert_matches_analysis, compiled, weight_count  # noqa: E402
-from reference_ops import POOLS, pool_reference  # noqa: E402
-from spec_strategies import specs  # noqa: E402
 
 ROOT = Path(__file__).parent.parent
 ZOO = sorted(p.stem for p in (ROOT / "specs").glob("*.yaml"))
 CASES = yaml.safe_load((Path(__file__).parent / "layer_cases.yaml").read_text())
 SINGLE = [c for c in CASES if "inputs" not in c]
-
-
-def one_layer_spec(layer, input_shape, layout="channels_last"):
-    return yaml.safe_dump({"archspec": 1, "name": "case",
-                           "input": {"shape": list(input_shape), "layout": layout},
-                           "layers": [layer]})
-
-
-def imported_modules(source: str) -> set[str]:
-    names = set()
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Import):
-            names |= {alias.name.split(".")[0] for alias in node.names}
-        elif isinstance(node, ast.ImportFrom):
-            names.add(node.module.split(".")[0])
-    return names
 
 
 def test_every_layer_type_has_a_keras_mapping():

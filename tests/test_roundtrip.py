@@ -7,8 +7,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import archspec
-from archspec import (Add, BatchNormalization, Conv2D, Dense, Flatten, GlobalAveragePooling2D,
-                      MaxPooling2D, ReLU, Spec, call, repeat)
+from archspec import (
+    Add,
+    BatchNormalization,
+    Conv2D,
+    Dense,
+    Flatten,
+    GlobalAveragePooling2D,
+    MaxPooling2D,
+    ReLU,
+    Spec,
+    call,
+    repeat,
+)
 from archspec.spec.load import validate_document
 from archspec.spec.source import parse
 

@@ -16,12 +16,12 @@ from hypothesis import HealthCheck, given, settings
 torch = pytest.importorskip("torch")
 keras = pytest.importorskip("keras")
 
+from spec_strategies import specs  # noqa: E402
+
 import archspec  # noqa: E402
 from archspec.cli import main  # noqa: E402
 from archspec.verify import ATOL, RTOL, verify  # noqa: E402
 from archspec.weights import keras_weights, set_keras_weights  # noqa: E402
-
-from spec_strategies import specs  # noqa: E402
 
 ROOT = Path(__file__).parent.parent
 ZOO = sorted(p.stem for p in (ROOT / "specs").glob("*.yaml"))

@@ -37,9 +37,12 @@ def assert_matches_analysis(graph, model) -> None:
     """Per-layer output shapes, trainable parameters and float buffers equal the analysis."""
     model.eval()
     outputs = layer_outputs(graph, model)
-    wrong = [(n.name, n.type, tuple(outputs[n.name].shape[1:]), torch_shape(n.meta["shape"]))
-             for n in graph.live() if tuple(outputs[n.name].shape[1:]) != torch_shape(n.meta["shape"])]
-    assert not wrong, f"layer shapes differ from the analysis (name, type, torch, analytic): {wrong}"
+    wrong = []
+    for n in graph.live():
+        got, want = tuple(outputs[n.name].shape[1:]), torch_shape(n.meta["shape"])
+        if got != want:
+            wrong.append((n.name, n.type, got, want))
+    assert not wrong, f"shapes differ (name, type, torch, analysis): {wrong}"
     live = graph.live()
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     buffers = sum(b.numel() for b in model.buffers() if b.is_floating_point())

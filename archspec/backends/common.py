@@ -14,7 +14,7 @@ import re
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from .. import __version__
 from ..errors import Diagnostic, UnsupportedError
@@ -201,3 +201,40 @@ def raise_unsupported(problems: list[tuple[Node, str]], backend: str) -> None:
         raise UnsupportedError([Diagnostic(
             f"{node.type} '{node.name}' is not supported by the {backend} backend: {why}",
             path=node.path, location=node.location, via=node.via) for node, why in problems])
+
+
+@dataclass
+class LayerContext:
+    """What an emitter sees: the graph facts and the node it emits."""
+    facts: Facts
+    node: Node
+
+    @property
+    def layer(self):
+        return self.node.layer
+
+    @property
+    def resolved(self) -> dict:
+        return self.node.meta["resolved"]
+
+    @property
+    def in_shape(self) -> tuple[int, ...]:
+        return self.node.meta["input_shapes"][0]
+
+    @property
+    def out_shape(self) -> tuple[int, ...]:
+        return self.node.meta["shape"]
+
+
+def emitter_registry() -> tuple[dict[str, Callable], Callable]:
+    """A backend's table of emitters by layer type, and the decorator that fills it."""
+    table: dict[str, Callable] = {}
+
+    def emits(*types: str):
+        def register(func: Callable) -> Callable:
+            for t in types:
+                table[t] = func
+            return func
+        return register
+
+    return table, emits

@@ -7,8 +7,17 @@ that source.
 from __future__ import annotations
 
 from ..ir.graph import Graph
-from .common import (Facts, Unsupported, docstring, fit, header, helper_source, identifier,
-                     literal, raise_unsupported)
+from .common import (
+    Facts,
+    Unsupported,
+    docstring,
+    fit,
+    header,
+    helper_source,
+    identifier,
+    literal,
+    raise_unsupported,
+)
 from .keras_codegen import HELPERS, RUNTIME, Context, Emitted, emit
 
 BACKEND = "keras"

@@ -12,11 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional
 
 from .. import shapes
-from ..ir.graph import Node
-from .common import Facts, Unsupported, call, literal, short
+from .common import LayerContext, Unsupported, call, emitter_registry, literal, short
 
 RUNTIME = Path(__file__).with_name("keras_runtime.py")
 HELPERS = frozenset({"PaddedPooling", "GELU"})
@@ -30,34 +28,8 @@ class Emitted:
     helpers: tuple[str, ...] = ()
 
 
-@dataclass
-class Context:
-    facts: Facts
-    node: Node
-
-    @property
-    def layer(self):
-        return self.node.layer
-
-    @property
-    def resolved(self) -> dict:
-        return self.node.meta["resolved"]
-
-    @property
-    def in_shape(self) -> tuple[int, ...]:
-        return self.node.meta["input_shapes"][0]
-
-
-Emitter = Callable[[Context], Emitted]
-EMITTERS: dict[str, Emitter] = {}
-
-
-def emits(*types: str):
-    def register(func: Emitter) -> Emitter:
-        for t in types:
-            EMITTERS[t] = func
-        return func
-    return register
+Context = LayerContext
+EMITTERS, emits = emitter_registry()
 
 
 def _kwargs(layer, names: dict[str, object], **extra) -> dict:
@@ -106,40 +78,28 @@ def _window_kwargs(layer, extra: dict[str, object]) -> dict:
     return {**kwargs, **_kwargs(layer, {"use_bias": True, "activation": None, **extra})}
 
 
-@emits("Conv1D", "Conv2D")
+_CONV_DEFAULTS = {"groups": 1, "kernel_initializer": "glorot_uniform",
+                  "bias_initializer": "zeros", "kernel_regularizer": None,
+                  "kernel_constraint": None}
+_DEPTHWISE_DEFAULTS = {"depth_multiplier": 1, "depthwise_initializer": "glorot_uniform",
+                       "bias_initializer": "zeros", "depthwise_regularizer": None,
+                       "depthwise_constraint": None}
+_SEPARABLE_DEFAULTS = {"depth_multiplier": 1, "depthwise_initializer": "glorot_uniform",
+                       "pointwise_initializer": "glorot_uniform", "bias_initializer": "zeros"}
+
+
+@emits("Conv1D", "Conv2D", "DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D",
+       "SeparableConv2D")
 def _conv(ctx: Context) -> Emitted:
-    layer = ctx.layer
+    layer, kind = ctx.layer, ctx.node.type
     padding, before = _padding(ctx, layer.kernel_size, layer.strides, layer.dilation_rate)
     kwargs = {"padding": repr(padding)} if padding != "valid" else {}
-    kwargs.update(_window_kwargs(layer, {
-        "groups": 1, "kernel_initializer": "glorot_uniform", "bias_initializer": "zeros",
-        "kernel_regularizer": None, "kernel_constraint": None}))
-    return Emitted(call(f"layers.{ctx.node.type}", layer.filters, short(layer.kernel_size),
-                        **kwargs), before)
-
-
-@emits("DepthwiseConv1D", "DepthwiseConv2D")
-def _depthwise(ctx: Context) -> Emitted:
-    layer = ctx.layer
-    padding, before = _padding(ctx, layer.kernel_size, layer.strides, layer.dilation_rate)
-    kwargs = {"padding": repr(padding)} if padding != "valid" else {}
-    kwargs.update(_window_kwargs(layer, {
-        "depth_multiplier": 1, "depthwise_initializer": "glorot_uniform",
-        "bias_initializer": "zeros", "depthwise_regularizer": None,
-        "depthwise_constraint": None}))
-    return Emitted(call(f"layers.{ctx.node.type}", short(layer.kernel_size), **kwargs), before)
-
-
-@emits("SeparableConv1D", "SeparableConv2D")
-def _separable(ctx: Context) -> Emitted:
-    layer = ctx.layer
-    padding, before = _padding(ctx, layer.kernel_size, layer.strides, layer.dilation_rate)
-    kwargs = {"padding": repr(padding)} if padding != "valid" else {}
-    kwargs.update(_window_kwargs(layer, {
-        "depth_multiplier": 1, "depthwise_initializer": "glorot_uniform",
-        "pointwise_initializer": "glorot_uniform", "bias_initializer": "zeros"}))
-    return Emitted(call(f"layers.{ctx.node.type}", layer.filters, short(layer.kernel_size),
-                        **kwargs), before)
+    defaults = (_DEPTHWISE_DEFAULTS if kind.startswith("Depthwise") else
+                _SEPARABLE_DEFAULTS if kind.startswith("Separable") else _CONV_DEFAULTS)
+    kwargs.update(_window_kwargs(layer, defaults))
+    positional = (short(layer.kernel_size),) if kind.startswith("Depthwise") \
+        else (layer.filters, short(layer.kernel_size))
+    return Emitted(call(f"layers.{kind}", *positional, **kwargs), before)
 
 
 @emits("Conv1DTranspose", "Conv2DTranspose")
@@ -304,7 +264,7 @@ def _concatenate(ctx: Context) -> Emitted:
 
 
 def emit(ctx: Context) -> Emitted:
-    emitter: Optional[Emitter] = EMITTERS.get(ctx.node.type)
+    emitter = EMITTERS.get(ctx.node.type)
     if emitter is None:
         raise Unsupported("no mapping exists")
     return emitter(ctx)

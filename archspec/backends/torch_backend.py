@@ -7,10 +7,27 @@ so what users read is what runs.
 from __future__ import annotations
 
 from ..ir.graph import Graph
-from .common import (Facts, Unsupported, class_name, docstring, fit, header, helper_source,
-                     literal, raise_unsupported)
-from .torch_codegen import (EMITTERS, HELPERS, MODULE_ATTRIBUTES, RUNTIME, Context, Emitted,
-                            attribute_names, torch_shape)
+from .common import (
+    Facts,
+    Unsupported,
+    class_name,
+    docstring,
+    fit,
+    header,
+    helper_source,
+    literal,
+    raise_unsupported,
+)
+from .torch_codegen import (
+    EMITTERS,
+    HELPERS,
+    MODULE_ATTRIBUTES,
+    RUNTIME,
+    Context,
+    Emitted,
+    attribute_names,
+    torch_shape,
+)
 
 BACKEND = "torch"
 

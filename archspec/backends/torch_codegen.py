@@ -12,12 +12,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Optional
 
-from ..ir.graph import Graph, Node
+from ..ir.graph import Graph
 from ..ops.base import product
-from .common import (Facts, Unsupported, call, class_name, docstring, header, helper_source,
-                     identifier, literal, raise_unsupported, short)
+from .common import (
+    LayerContext,
+    Unsupported,
+    call,
+    emitter_registry,
+    identifier,
+    literal,
+    short,
+)
 
 RUNTIME = Path(__file__).with_name("torch_runtime.py")
 
@@ -95,27 +102,7 @@ class Emitted:
         field(default_factory=list)
 
 
-@dataclass
-class Context:
-    facts: Facts
-    node: Node
-
-    @property
-    def layer(self):
-        return self.node.layer
-
-    @property
-    def resolved(self) -> dict:
-        return self.node.meta["resolved"]
-
-    @property
-    def in_shape(self) -> tuple[int, ...]:
-        return self.node.meta["input_shapes"][0]
-
-    @property
-    def out_shape(self) -> tuple[int, ...]:
-        return self.node.meta["shape"]
-
+class Context(LayerContext):
     def may_overwrite_input(self, index: int = 0) -> bool:
         producer = self.facts.node(self.node.inputs[index])
         return (not producer.is_input and producer.type in _OVERWRITABLE
@@ -123,16 +110,7 @@ class Context:
                 and self.facts.sole_consumer(producer.name))
 
 
-Emitter = Callable[[Context], Emitted]
-EMITTERS: dict[str, Emitter] = {}
-
-
-def emits(*types: str):
-    def register(func: Emitter) -> Emitter:
-        for t in types:
-            EMITTERS[t] = func
-        return func
-    return register
+EMITTERS, emits = emitter_registry()
 
 
 # --- convolutions ------------------------------------------------------------------------------

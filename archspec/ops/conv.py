@@ -13,9 +13,21 @@ from pydantic import Field, field_validator, model_validator
 
 from .. import shapes
 from ..errors import ShapeError
-from .base import (ActivationName, InitializerName, Inferred, Layer, MaxNorm, PaddingArg,
-                   Regularizer, Shape, Window, normalize_padding, product, require_rank,
-                   tuple_validator)
+from .base import (
+    ActivationName,
+    Inferred,
+    InitializerName,
+    Layer,
+    MaxNorm,
+    PaddingArg,
+    Regularizer,
+    Shape,
+    Window,
+    normalize_padding,
+    product,
+    require_rank,
+    tuple_validator,
+)
 
 
 class _Windowed(Layer):

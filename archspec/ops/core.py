@@ -7,9 +7,21 @@ from typing import Any, ClassVar, Literal, Optional
 from pydantic import Field, field_validator
 
 from ..errors import ShapeError
-from .base import (GLOBAL, ActivationName, InitializerName, Inferred, Layer, MaxNorm,
-                   Regularizer, Shape, Window, normalize_padding, product, require_rank,
-                   tuple_validator)
+from .base import (
+    GLOBAL,
+    ActivationName,
+    Inferred,
+    InitializerName,
+    Layer,
+    MaxNorm,
+    Regularizer,
+    Shape,
+    Window,
+    normalize_padding,
+    product,
+    require_rank,
+    tuple_validator,
+)
 
 
 class Dense(Layer):

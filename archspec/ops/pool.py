@@ -13,8 +13,17 @@ from pydantic import field_validator
 
 from .. import shapes
 from ..errors import ShapeError
-from .base import (GLOBAL, Inferred, Layer, PaddingArg, Shape, Window, normalize_padding,
-                   require_rank, tuple_validator)
+from .base import (
+    GLOBAL,
+    Inferred,
+    Layer,
+    PaddingArg,
+    Shape,
+    Window,
+    normalize_padding,
+    require_rank,
+    tuple_validator,
+)
 
 
 class _Pool(Layer):

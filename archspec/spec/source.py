@@ -10,14 +10,13 @@ memory; recursive aliases fail on depth.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from ..errors import Diagnostic, Location, SpecError
-
-import re
 
 try:  # the C composer is ~10x faster; marks are the same
     _Base = yaml.CSafeLoader
