@@ -6,7 +6,7 @@ A user error never prints a traceback; set ARCHSPEC_DEBUG=1 to see one for inter
 
 from __future__ import annotations
 
-import json
+import gc
 import os
 import sys
 from typing import Any
@@ -24,10 +24,15 @@ from .errors import SpecError  # noqa: E402
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
 
-def _console(stderr: bool = False):
-    from rich.console import Console
+def _console(stderr: bool = False, rich: bool = False):
+    """rich on a terminal (or with FORCE_COLOR); plain text into pipes and files, where styling
+    is dropped anyway and importing rich would cost ~15 ms of a 150 ms budget."""
     stream = sys.stderr if stderr else sys.stdout
-    return Console(file=stream, width=None if stream.isatty() else 160, soft_wrap=False)
+    if rich or stream.isatty() or os.environ.get("FORCE_COLOR"):
+        from rich.console import Console
+        return Console(file=stream, width=None if stream.isatty() else 160, soft_wrap=False)
+    from .render import PlainConsole
+    return PlainConsole(stream)
 
 
 def _overrides(values: tuple[str, ...]) -> dict[str, Any]:
@@ -44,6 +49,7 @@ def _overrides(values: tuple[str, ...]) -> dict[str, Any]:
 
 def _report_errors(exc: SpecError, as_json: bool, source: str) -> None:
     if as_json:
+        import json
         click.echo(json.dumps({"spec": source, "valid": False,
                                "diagnostics": [d.to_dict() for d in exc.diagnostics]}, indent=2))
         return
@@ -105,6 +111,7 @@ def check(specs: tuple[str, ...], as_json: bool, sets: tuple[str, ...], strict: 
         else:
             report.render(_console(), max_rows=None if show_all else 200)
     if as_json and outputs:
+        import json
         click.echo(json.dumps(outputs[0] if len(specs) == 1 else outputs, indent=2))
     sys.exit(status)
 
@@ -123,6 +130,7 @@ def compile_command(spec: str, backend: str, output: str | None, save: str | Non
                     sets: tuple[str, ...]) -> None:
     """Generate readable, standalone model source from SPEC. The file imports only the
     framework; the same spec always gives the same bytes."""
+    gc.enable()
     from .api import analyze
     from .backends import backend_module
     from .spec.load import load
@@ -162,6 +170,7 @@ def verify(spec: str, sets: tuple[str, ...], batch: int, seed: int) -> None:
     """Check SPEC end to end: analysis vs the torch and Keras models layer by layer (shapes,
     parameters), then move Keras' weights into torch and compare every layer's activations on
     one random batch. Exit 1 on any mismatch."""
+    gc.enable()
     from .api import analyze
     from .spec.load import load
     from .verify import verify as run_verify
@@ -171,7 +180,7 @@ def verify(spec: str, sets: tuple[str, ...], batch: int, seed: int) -> None:
     except SpecError as exc:
         _report_errors(exc, False, spec)
         sys.exit(EXIT_INVALID)
-    console = _console()
+    console = _console(rich=True)
     with console.status("starting") as status:
         report = run_verify(graph, batch=batch, seed=seed,
                             step=lambda text: status.update(f"{spec}: {text}"))
@@ -191,6 +200,7 @@ def verify(spec: str, sets: tuple[str, ...], batch: int, seed: int) -> None:
 def convert(spec: str, source: tuple[str, str], target: tuple[str, str],
             sets: tuple[str, ...]) -> None:
     """Convert saved weights of SPEC's model between Keras and PyTorch."""
+    gc.enable()
     from .api import _build, analyze
     from .spec.load import load
     from .weights import load_file, save_file, transfer_weights
@@ -218,6 +228,7 @@ def convert(spec: str, source: tuple[str, str], target: tuple[str, str],
 def schema() -> None:
     """Print the JSON Schema of the spec language (for editor autocompletion)."""
     from .schema import spec_schema
+    import json
     click.echo(json.dumps(spec_schema(), indent=2))
 
 

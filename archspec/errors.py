@@ -7,7 +7,6 @@ may import it.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
@@ -93,6 +92,8 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     lowered = {c.lower(): c for c in choices}
     if word.lower() in lowered:
         return lowered[word.lower()]
+    import difflib  # only a misspelling needs it
+
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     if not close:
         close = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)

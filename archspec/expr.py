@@ -69,12 +69,9 @@ def evaluate(text: str, names: Mapping[str, Any]) -> Any:
     ...
     archspec.expr.ExprError: unknown function '__import__'; available: abs, ceil, float, floor, int, len, make_divisible, max, min, range, round, sqrt, sum
     """
-    tree = _parse(text)
-    body = tree.body
-    if type(body) is ast.Name and body.id in names:  # ${filters}: most expressions are this
-        return names[body.id]
+    function = compiled(text)
     try:
-        return _Evaluator(names).visit(body)
+        return function(names)
     except ExprError:
         raise
     except RecursionError:
@@ -84,16 +81,21 @@ def evaluate(text: str, names: Mapping[str, Any]) -> Any:
 
 
 @functools.lru_cache(maxsize=4096)
-def _parse(text: str) -> ast.Expression:
-    """Parsing dominates evaluation and sweeps re-evaluate the same texts: cache the tree
-    (trees are never mutated)."""
+def compiled(text: str):
+    """The expression as a Python closure over the parameters. Parsing and checking happen
+    once per text (sweeps re-evaluate the same texts thousands of times); every node type is
+    checked against the whitelist here, before anything is evaluated."""
     if len(text) > MAX_LENGTH:
         raise ExprError(f"expression longer than {MAX_LENGTH} characters")
     try:
-        return ast.parse(text.strip(), mode="eval")
+        tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
         raise ExprError(f"invalid expression syntax: {exc.msg}") from None
     except (RecursionError, MemoryError, ValueError):
+        raise ExprError("expression is too deeply nested") from None
+    try:
+        return _compile(tree.body)
+    except RecursionError:
         raise ExprError("expression is too deeply nested") from None
 
 
@@ -109,107 +111,151 @@ def substitute(value: Any, names: Mapping[str, Any]) -> Any:
     return value
 
 
-class _Evaluator:
-    def __init__(self, names: Mapping[str, Any]):
-        self.names = names
+_CONSTANTS = {"True": True, "False": False, "None": None}
 
-    def visit(self, node: ast.AST) -> Any:
-        method = getattr(self, "visit_" + type(node).__name__, None)
-        if method is None:
-            raise ExprError(f"'{type(node).__name__}' is not allowed in expressions")
-        return method(node)
 
-    def visit_Constant(self, node: ast.Constant) -> Any:
-        if isinstance(node.value, (int, float, str, bool)) or node.value is None:
-            return node.value
-        raise ExprError(f"literal {node.value!r} is not allowed")
+def _compile(node: ast.AST):
+    builder = _BUILDERS.get(type(node))
+    if builder is None:
+        raise ExprError(f"'{type(node).__name__}' is not allowed in expressions")
+    return builder(node)
 
-    def visit_Name(self, node: ast.Name) -> Any:
-        if node.id in ("True", "False", "None"):
-            return {"True": True, "False": False, "None": None}[node.id]
-        if node.id not in self.names:
-            known = ", ".join(sorted(self.names)) or "none"
-            raise ExprError(f"unknown parameter '{node.id}' (known: {known})")
-        return self.names[node.id]
 
-    def visit_BinOp(self, node: ast.BinOp) -> Any:
-        op = BINARY.get(type(node.op))
-        if op is None:
-            raise ExprError(f"operator '{type(node.op).__name__}' is not allowed")
-        left, right = self.visit(node.left), self.visit(node.right)
-        if op is operator.pow and isinstance(right, int) and isinstance(left, int):
-            if abs(right) > 64 or abs(left).bit_length() * abs(right) > MAX_INT_BITS:
-                raise ExprError("power too large")
-        if op is operator.mul and (isinstance(left, (list, str)) or isinstance(right, (list, str))):
-            count = right if isinstance(left, (list, str)) else left
-            if isinstance(count, int) and count > 100_000:
-                raise ExprError("repetition too large")
-        result = op(left, right)
-        if isinstance(result, int) and result.bit_length() > MAX_INT_BITS:
-            raise ExprError("integer result too large")
-        return result
+def _constant(node: ast.Constant):
+    value = node.value
+    if not (isinstance(value, (int, float, str, bool)) or value is None):
+        raise ExprError(f"literal {value!r} is not allowed")
+    return lambda names: value
 
-    def visit_UnaryOp(self, node: ast.UnaryOp) -> Any:
-        op = UNARY.get(type(node.op))
-        if op is None:
-            raise ExprError(f"operator '{type(node.op).__name__}' is not allowed")
-        return op(self.visit(node.operand))
 
-    def visit_BoolOp(self, node: ast.BoolOp) -> Any:
-        if isinstance(node.op, ast.And):
-            result = True
-            for v in node.values:
-                result = self.visit(v)
-                if not result:
-                    return result
-            return result
-        result = False
-        for v in node.values:
-            result = self.visit(v)
-            if result:
+def _name(node: ast.Name):
+    if node.id in _CONSTANTS:
+        value = _CONSTANTS[node.id]
+        return lambda names: value
+    key = node.id
+
+    def lookup(names):
+        try:
+            return names[key]
+        except KeyError:
+            known = ", ".join(sorted(names)) or "none"
+            raise ExprError(f"unknown parameter '{key}' (known: {known})") from None
+    return lookup
+
+
+def _checked(op, left, right):
+    if op is operator.pow and isinstance(right, int) and isinstance(left, int):
+        if abs(right) > 64 or abs(left).bit_length() * abs(right) > MAX_INT_BITS:
+            raise ExprError("power too large")
+    if op is operator.mul and (isinstance(left, (list, str)) or isinstance(right, (list, str))):
+        count = right if isinstance(left, (list, str)) else left
+        if isinstance(count, int) and count > 100_000:
+            raise ExprError("repetition too large")
+    result = op(left, right)
+    if isinstance(result, int) and result.bit_length() > MAX_INT_BITS:
+        raise ExprError("integer result too large")
+    return result
+
+
+def _binop(node: ast.BinOp):
+    op = BINARY.get(type(node.op))
+    if op is None:
+        raise ExprError(f"operator '{type(node.op).__name__}' is not allowed")
+    left, right = _compile(node.left), _compile(node.right)
+    return lambda names: _checked(op, left(names), right(names))
+
+
+def _unaryop(node: ast.UnaryOp):
+    op = UNARY.get(type(node.op))
+    if op is None:
+        raise ExprError(f"operator '{type(node.op).__name__}' is not allowed")
+    operand = _compile(node.operand)
+    return lambda names: op(operand(names))
+
+
+def _boolop(node: ast.BoolOp):
+    values = [_compile(v) for v in node.values]
+    is_and = isinstance(node.op, ast.And)
+
+    def run(names):
+        result = is_and
+        for value in values:
+            result = value(names)
+            if bool(result) != is_and:
                 return result
         return result
+    return run
 
-    def visit_Compare(self, node: ast.Compare) -> Any:
-        left = self.visit(node.left)
-        for op_node, comparator in zip(node.ops, node.comparators):
-            right = self.visit(comparator)
-            if not COMPARE[type(op_node)](left, right):
+
+def _compare(node: ast.Compare):
+    ops = [COMPARE.get(type(o)) for o in node.ops]
+    if None in ops:
+        raise ExprError("only ==, !=, <, <=, >, >=, in and not in compare in expressions")
+    first = _compile(node.left)
+    rest = [_compile(c) for c in node.comparators]
+
+    def run(names):
+        left = first(names)
+        for op, comparator in zip(ops, rest):
+            right = comparator(names)
+            if not op(left, right):
                 return False
             left = right
         return True
+    return run
 
-    def visit_IfExp(self, node: ast.IfExp) -> Any:
-        return self.visit(node.body) if self.visit(node.test) else self.visit(node.orelse)
 
-    def visit_List(self, node: ast.List) -> Any:
-        return [self.visit(e) for e in node.elts]
+def _ifexp(node: ast.IfExp):
+    test, body, orelse = _compile(node.test), _compile(node.body), _compile(node.orelse)
+    return lambda names: body(names) if test(names) else orelse(names)
 
-    visit_Tuple = visit_List
 
-    def visit_Dict(self, node: ast.Dict) -> Any:
-        if any(k is None for k in node.keys):
-            raise ExprError("'**' is not allowed in expressions")
-        return {self.visit(k): self.visit(v) for k, v in zip(node.keys, node.values)}
+def _list(node):
+    items = [_compile(e) for e in node.elts]
+    return lambda names: [item(names) for item in items]
 
-    def visit_Subscript(self, node: ast.Subscript) -> Any:
-        if isinstance(node.slice, ast.Slice):
-            raise ExprError("slices are not allowed in expressions")
-        container = self.visit(node.value)
-        if not isinstance(container, (list, dict, str)):
-            raise ExprError(f"cannot index a {type(container).__name__}")
-        return container[self.visit(node.slice)]
 
-    def visit_Call(self, node: ast.Call) -> Any:
-        if not isinstance(node.func, ast.Name):
-            raise ExprError("only calls of built-in functions are allowed")
-        func = FUNCTIONS.get(node.func.id)
-        if func is None:
-            raise ExprError(
-                f"unknown function '{node.func.id}'; available: {', '.join(sorted(FUNCTIONS))}")
-        if node.keywords:
-            raise ExprError("keyword arguments are not allowed in expressions")
-        args = [self.visit(a) for a in node.args]
-        if node.func.id == "range" and args and max(abs(a) for a in args if isinstance(a, int)) > 100_000:
+def _dict(node: ast.Dict):
+    if any(k is None for k in node.keys):
+        raise ExprError("'**' is not allowed in expressions")
+    pairs = [(_compile(k), _compile(v)) for k, v in zip(node.keys, node.values)]
+    return lambda names: {k(names): v(names) for k, v in pairs}
+
+
+def _subscript(node: ast.Subscript):
+    if isinstance(node.slice, ast.Slice):
+        raise ExprError("slices are not allowed in expressions")
+    container, index = _compile(node.value), _compile(node.slice)
+
+    def run(names):
+        value = container(names)
+        if not isinstance(value, (list, dict, str)):
+            raise ExprError(f"cannot index a {type(value).__name__}")
+        return value[index(names)]
+    return run
+
+
+def _call(node: ast.Call):
+    if not isinstance(node.func, ast.Name):
+        raise ExprError("only calls of built-in functions are allowed")
+    func = FUNCTIONS.get(node.func.id)
+    if func is None:
+        raise ExprError(
+            f"unknown function '{node.func.id}'; available: {', '.join(sorted(FUNCTIONS))}")
+    if node.keywords:
+        raise ExprError("keyword arguments are not allowed in expressions")
+    args = [_compile(a) for a in node.args]
+    is_range = node.func.id == "range"
+
+    def run(names):
+        values = [a(names) for a in args]
+        if is_range and values and max(abs(v) for v in values if isinstance(v, int)) > 100_000:
             raise ExprError("range too large")
-        return func(*args)
+        return func(*values)
+    return run
+
+
+_BUILDERS = {ast.Constant: _constant, ast.Name: _name, ast.BinOp: _binop,
+             ast.UnaryOp: _unaryop, ast.BoolOp: _boolop, ast.Compare: _compare,
+             ast.IfExp: _ifexp, ast.List: _list, ast.Tuple: _list, ast.Dict: _dict,
+             ast.Subscript: _subscript, ast.Call: _call}

@@ -12,7 +12,6 @@ Conventions (also in docs/spec-language.md):
 
 from __future__ import annotations
 
-from fractions import Fraction
 from typing import Optional
 
 from .errors import Diagnostic, ShapeError, SpecError
@@ -46,37 +45,49 @@ def _document_order(d: Diagnostic) -> tuple:
     return (d.location.file, d.location.line or 0, d.location.column or 0)
 
 
+def _report(diagnostics: list, node: Node, message: str, hint: Optional[str] = None,
+            severity: str = "error") -> None:
+    diagnostics.append(Diagnostic(f"{node.layer.type_name} '{node.name}': {message}",
+                                  path=node.path, location=node.location, hint=hint,
+                                  severity=severity, via=node.via))
+
+
 def _infer_node(graph: Graph, node: Node, diagnostics: list[Diagnostic]) -> None:
-    parents = [graph._by_name.get(name) for name in node.inputs]
-    if node.layer is None or node.meta.get("invalid") or any(p is None or "shape" not in p.meta for p in parents):
-        return  # already reported, or downstream of a reported error
     layer = node.layer
-
-    def report(message: str, hint: Optional[str] = None, severity: str = "error") -> None:
-        diagnostics.append(Diagnostic(f"{layer.type_name} '{node.name}': {message}",
-                                      path=node.path, location=node.location, hint=hint,
-                                      severity=severity, via=node.via))
-
+    if layer is None or "invalid" in node.meta:
+        return  # already reported
+    by_name = graph._by_name
+    parents, shapes = [], []
+    for name in node.inputs:
+        parent = by_name.get(name)
+        if parent is None or "shape" not in parent.meta:
+            return  # downstream of a reported error
+        parents.append(parent)
+        shapes.append(parent.meta["shape"])
     count = len(parents)
     if count < layer.min_inputs or (layer.max_inputs is not None and count > layer.max_inputs):
         want = (f"exactly {layer.min_inputs}" if layer.min_inputs == layer.max_inputs
                 else f"at least {layer.min_inputs}")
-        report(f"takes {want} input(s), got {count}",
-               hint="list the branches to join in 'inputs: [a, b]'" if layer.min_inputs > 1 else None)
+        _report(diagnostics, node, f"takes {want} input(s), got {count}",
+                hint="list the branches to join in 'inputs: [a, b]'"
+                if layer.min_inputs > 1 else None)
         return
-    shapes = [p.meta["shape"] for p in parents]
     try:
         result = _cached_infer(layer, shapes, graph.channels_first)
     except ShapeError as exc:
         detail = f" (input shape {list(graph.to_spec_layout(shapes[0]))})" if count == 1 else ""
-        report(f"{exc}{detail}", exc.hint)
+        _report(diagnostics, node, f"{exc}{detail}", exc.hint)
         return
     for message, hint in result.warnings:
-        report(message, hint, severity="warning")
-    node.meta.update(shape=result.shape, trainable=result.trainable,
-                     non_trainable=result.non_trainable, macs=result.macs,
-                     resolved=result.resolved, input_shapes=shapes)
-    node.meta["rf"], node.meta["jump"] = _receptive_field(result.window, parents, result.shape)
+        _report(diagnostics, node, message, hint, severity="warning")
+    meta = node.meta
+    meta["shape"] = result.shape
+    meta["trainable"] = result.trainable
+    meta["non_trainable"] = result.non_trainable
+    meta["macs"] = result.macs
+    meta["resolved"] = result.resolved
+    meta["input_shapes"] = shapes
+    meta["rf"], meta["jump"] = _receptive_field(result.window, parents, result.shape)
 
 
 # A shape rule is a pure function of an immutable layer and its input shapes; the layer object
@@ -104,6 +115,12 @@ def _cached_infer(layer, shapes: list, channels_first: bool):
 def _receptive_field(window, parents: list[Node], shape) -> tuple:
     """Receptive field and effective stride (the "jump" between neighbouring outputs, in input
     pixels) per spatial dim; (None, None) once a layer has seen the whole input."""
+    if window is None and len(parents) == 1:  # element-wise: most layers of most networks
+        meta = parents[0].meta
+        rf = meta.get("rf")
+        if rf is None or len(rf) != len(shape) - 1:
+            return None, None
+        return rf, meta.get("jump")
     fields = [p.meta.get("rf") for p in parents]
     jumps = [p.meta.get("jump") for p in parents]
     if window == GLOBAL or any(f is None for f in fields):
@@ -118,6 +135,7 @@ def _receptive_field(window, parents: list[Node], shape) -> tuple:
         jump = tuple(max(j[d] for j in jumps) for d in range(spatial))
     if isinstance(window, Window):
         if window.upsample:
+            from fractions import Fraction  # only upsampling needs it
             jump = tuple(Fraction(j) / s for j, s in zip(jump, window.stride))
             rf = tuple(r + (k - 1) * j for r, k, j in zip(rf, window.kernel, jump))
         else:
@@ -147,14 +165,15 @@ def peak_activation_bytes(graph: Graph) -> int:
             last_use[name] = index
     last_use[graph.output] = len(graph.nodes)
     live: dict[str, int] = {}
-    peak = 0
+    total = peak = 0
     for index, node in enumerate(graph.nodes):
         size = product(node.meta["shape"]) * BYTES_FP32
         live[node.name] = size
-        peak = max(peak, sum(live.values()))
+        total += size
+        peak = max(peak, total)
         for name in set(node.inputs):
-            if last_use.get(name) == index:
-                live.pop(name, None)
-        if last_use.get(node.name, -1) < index:
-            live.pop(node.name, None)
+            if last_use.get(name) == index and name in live:
+                total -= live.pop(name)
+        if last_use.get(node.name, -1) < index and node.name in live:
+            total -= live.pop(node.name)
     return peak

@@ -2,11 +2,39 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Iterable
 
 if TYPE_CHECKING:
     from .errors import Diagnostic
     from .report import Report
+
+
+_MARKUP = re.compile(r"\[/?(?:bold|red|yellow|green)\]")
+
+
+class PlainConsole:
+    """The two methods of rich's Console this module uses, writing plain text: our markup
+    tags are dropped and nothing is escaped (spec names are identifiers; messages carry no
+    markup of their own)."""
+
+    plain = True
+
+    def __init__(self, file) -> None:
+        self.file = file
+
+    def print(self, text: str, highlight: bool = False) -> None:
+        self.file.write(_MARKUP.sub("", text) + "\n")
+
+    def out(self, text: str, highlight: bool = False) -> None:
+        self.file.write(text + "\n")
+
+
+def _escape(console):
+    if getattr(console, "plain", False):
+        return lambda text: text
+    from rich.markup import escape
+    return escape
 
 
 def human(n: float, unit: str = "") -> str:
@@ -46,10 +74,10 @@ def render_report(report: "Report", console=None, max_rows: int | None = None) -
     """A Keras-summary-like table. Columns are laid out here rather than with rich.Table,
     whose measuring pass costs ~70 ms on a 200-row model against a 150 ms budget for the
     whole command; rich still does styling and the terminal."""
-    from rich.console import Console
-    from rich.markup import escape
-
-    console = console or Console()
+    if console is None:
+        from rich.console import Console
+        console = Console()
+    escape = _escape(console)
     cells = _rows(report, max_rows)
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(COLUMNS)]
 
@@ -77,10 +105,10 @@ def render_report(report: "Report", console=None, max_rows: int | None = None) -
 
 
 def print_diagnostic(diagnostic: "Diagnostic", console=None) -> None:
-    from rich.console import Console
-    from rich.markup import escape
-
-    console = console or Console(stderr=True)
+    if console is None:
+        from rich.console import Console
+        console = Console(stderr=True)
+    escape = _escape(console)
     colour = "red" if diagnostic.severity == "error" else "yellow"
     first, *rest = diagnostic.format().split("\n")
     console.print(f"[{colour}]{escape(first)}[/{colour}]", highlight=False)

@@ -38,37 +38,40 @@ class LayerRow:
         return dict(self.__dict__)
 
 
+def _row(graph: Graph, node) -> LayerRow:
+    meta = node.meta
+    rf, jump = meta.get("rf"), meta.get("jump")
+    return LayerRow(
+        name=node.name, type=node.type, inputs=list(node.inputs),
+        output_shape=list(graph.to_spec_layout(meta["shape"])),
+        trainable_params=meta["trainable"], non_trainable_params=meta["non_trainable"],
+        macs=meta["macs"], activation_bytes=product(meta["shape"]) * BYTES_FP32,
+        receptive_field=[r if isinstance(r, int) else math.ceil(r) for r in rf]
+        if rf is not None else None,
+        effective_stride=[_number(j) for j in jump] if jump is not None else None)
+
+
 @dataclass
 class Report:
     name: str
     input_shape: list[int]
     output_shape: list[int]
     layout: str
-    layers: list[LayerRow]
     totals: dict[str, int]
     warnings: list[Diagnostic] = field(default_factory=list)
     graph: Optional[Graph] = field(default=None, repr=False)
+    _rows: Optional[list[LayerRow]] = field(default=None, repr=False)
 
     @classmethod
     def from_graph(cls, graph: Graph) -> "Report":
-        rows = []
-        for node in graph.layers:
-            meta = node.meta
-            rf, jump = meta.get("rf"), meta.get("jump")
-            rows.append(LayerRow(
-                name=node.name, type=node.type, inputs=list(node.inputs),
-                output_shape=list(graph.to_spec_layout(meta["shape"])),
-                trainable_params=meta["trainable"], non_trainable_params=meta["non_trainable"],
-                macs=meta["macs"], activation_bytes=product(meta["shape"]) * BYTES_FP32,
-                receptive_field=[r if isinstance(r, int) else math.ceil(r) for r in rf]
-                if rf is not None else None,
-                effective_stride=[_number(j) for j in jump] if jump is not None else None))
-        trainable = sum(r.trainable_params for r in rows)
-        non_trainable = sum(r.non_trainable_params for r in rows)
-        macs = sum(r.macs for r in rows)
+        layers = graph.layers
+        trainable = sum(n.meta["trainable"] for n in layers)
+        non_trainable = sum(n.meta["non_trainable"] for n in layers)
+        macs = sum(n.meta["macs"] for n in layers)
+        activations = sum(product(n.meta["shape"]) for n in layers) * BYTES_FP32
         total = trainable + non_trainable
         totals = {
-            "layers": len(rows),
+            "layers": len(layers),
             "trainable_params": trainable,
             "non_trainable_params": non_trainable,
             "total_params": total,
@@ -76,13 +79,20 @@ class Report:
             "param_bytes_fp16": total * 2,
             "macs": macs,
             "flops": 2 * macs,
-            "activation_bytes": sum(r.activation_bytes for r in rows),
+            "activation_bytes": activations,
             "peak_activation_bytes": graph.peak_activation_bytes,
         }
         return cls(graph.name, list(graph.to_spec_layout(graph.input_shape)),
                    list(graph.to_spec_layout(graph[graph.output].meta["shape"])),
                    "channels_first" if graph.channels_first else "channels_last",
-                   rows, totals, [d for d in graph.diagnostics if d.severity == "warning"], graph)
+                   totals, [d for d in graph.diagnostics if d.severity == "warning"], graph)
+
+    @property
+    def layers(self) -> list[LayerRow]:
+        """Per-layer rows, built on first use (a sweep often needs only the totals)."""
+        if self._rows is None:
+            self._rows = [_row(self.graph, node) for node in self.graph.layers]
+        return self._rows
 
     def to_dict(self) -> dict:
         return {

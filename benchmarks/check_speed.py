@@ -34,12 +34,21 @@ TORCH = ("import torchvision, torchinfo; m = torchvision.models.resnet152(weight
          "torchinfo.summary(m, (1, 3, 224, 224), verbose=0)")
 
 
+# As users run an installed package: with compiled bytecode. Some machines (this project's
+# among them) set PYTHONDONTWRITEBYTECODE=1, which would recompile archspec's modules on every
+# run (~20 ms); the first, unmeasured run of each command writes the bytecode.
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def measure(cmd: list[str], repeat: int) -> tuple[float, float] | None:
-    """Median wall seconds and peak RSS (MiB) of a whole process."""
+    """Median wall seconds and peak RSS (MiB) of a whole process, after one warm-up run.
+    Output goes to a pipe-less sink, as in scripts and CI (a terminal adds rich styling)."""
     walls, peaks = [], []
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT, env=ENV)
     for _ in range(repeat):
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                cwd=ROOT, env=ENV)
         _, status, usage = os.wait4(proc.pid, 0)
         walls.append(time.perf_counter() - start)
         if os.waitstatus_to_exitcode(status) != 0:

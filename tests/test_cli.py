@@ -138,3 +138,24 @@ def test_compile_errors_and_usage(spec_dir, tmp_path):
     assert run("compile", str(spec_dir / "lenet5.yaml")).returncode == 2
     saved = run("compile", str(spec_dir / "lenet5.yaml"), "-b", "torch", "--save", "x.keras")
     assert saved.returncode == 2 and "--save is for the keras backend" in saved.stderr
+
+
+def test_plain_output_into_pipes_has_no_markup(spec_dir):
+    result = run("check", str(spec_dir / "lenet5.yaml"))
+    assert "[bold]" not in result.stdout and "[/" not in result.stdout
+    assert "(input [32, 32, 1], channels_last)" in result.stdout  # brackets of data stay
+    import io
+
+    from archspec.render import PlainConsole
+    buffer = io.StringIO()
+    PlainConsole(buffer).print("[red]error[/red] at [3, 3]")
+    assert buffer.getvalue() == "error at [3, 3]\n"
+
+
+def test_console_script_entry_disables_gc_only_for_itself(spec_dir):
+    code = ("import gc, sys; import archspec.cli; assert gc.isenabled(); "
+            "sys.argv = ['archspec', 'check', %r]; import archspec._entry as e\n"
+            "try:\n    e.main()\nexcept SystemExit as exit:\n    assert exit.code == 0\n"
+            "assert not gc.isenabled()" % str(spec_dir / "lenet5.yaml"))
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

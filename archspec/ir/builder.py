@@ -7,7 +7,6 @@ later items still get checked, and references to it do not cascade into more err
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from typing import Any, Optional
@@ -17,6 +16,7 @@ from pydantic import ValidationError
 
 from ..errors import Diagnostic, SpecError, suggestion
 from ..expr import ExprError, substitute
+from ..expr import evaluate as evaluate_expression
 from ..ops.base import Layer, layer_types
 from ..spec.diagnose import from_validation_error
 from ..spec.model import IDENTIFIER, REQUIRED, Spec, check_identifier
@@ -75,6 +75,22 @@ class _LaterNames:
                    for it in self.items[self.index + 1:] for body in it.values())
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _freeze(value: Any) -> Any:
+    """A hashable, type-exact key for parsed YAML arguments (1, 1.0 and True stay distinct)."""
+    if type(value) is dict:
+        # keys are unique, so sorting never compares the values
+        return tuple(sorted((k, type(v), v) if type(v) in _SCALARS else (k, _freeze(v))
+                            for k, v in value.items()))
+    if isinstance(value, (list, tuple)):
+        return ("[]",) + tuple(_freeze(v) for v in value)
+    if isinstance(value, _SCALARS):
+        return (type(value), value)
+    raise TypeError(f"unhashable argument {type(value).__name__}")
+
+
 class _Scope:
     """Names visible to ``inputs``: a block body sees only its own inputs and layers; the top
     level also resolves fully qualified names such as ``stage2_conv1``."""
@@ -123,6 +139,8 @@ class Builder:
         self.diagnostics: list[Diagnostic] = []
         self.counters: Counter = Counter()
         self.call_stack: list[str] = []
+        self.handlers = {"layer": self._layer, "block": self._call, "repeat": self._repeat,
+                         "group": self._group}
 
     # --- diagnostics --------------------------------------------------------------------
     def error(self, message: str, path: tuple, hint: str | None = None, received: Any = None,
@@ -134,12 +152,18 @@ class Builder:
             hint=hint, received=received, allowed=allowed, via=via, severity=severity))
 
     def evaluate(self, value: Any, env: dict, path: tuple, via: str | None) -> Any:
-        if isinstance(value, dict):  # per key, so an error points at its own field
-            return {k: (self.evaluate(v, env, path + (k,), via)
-                        if isinstance(v, (str, list, dict)) else v) for k, v in value.items()}
+        if type(value) is dict:  # per key, so an error points at its own field
+            result = dict(value)
+            for k, v in value.items():
+                kind = type(v)
+                if (kind is str and v.startswith("${")) or kind is list or kind is dict:
+                    result[k] = self.evaluate(v, env, path + (k,), via)
+            return result
         if isinstance(value, str) and not value.startswith("${"):
             return value
         try:
+            if isinstance(value, str) and value.endswith("}"):
+                return evaluate_expression(value[2:-1], env)
             return substitute(value, env)
         except ExprError as exc:
             self.error(f"in expression: {exc}", path, via=via,
@@ -153,7 +177,8 @@ class Builder:
         env = self._spec_env()
         shape = self._input_shape(env)
         channels_first = spec.input.layout == "channels_first"
-        self.nodes.append(Node(INPUT, None, [], path="input", location=self.source.locate(("input",))))
+        self.nodes.append(Node(INPUT, None, [], path_key=("input",),
+                               location=self.source.locate(("input",))))
         self.by_name[INPUT] = self.nodes[0]
         scope = _Scope("", None)
         scope.names[INPUT] = INPUT
@@ -230,9 +255,7 @@ class Builder:
                         scope.names[name] = prev
                     continue
             later = _LaterNames(items, index)
-            handler = {"layer": self._layer, "block": self._call, "repeat": self._repeat,
-                       "group": self._group}[kind]
-            prev = handler(key, body, path, scope, env, defaults, prev, via, later)
+            prev = self.handlers[kind](key, body, path, scope, env, defaults, prev, via, later)
             if len(self.nodes) > MAX_NODES:
                 self.error(f"the spec expands to more than {MAX_NODES} layers", path,
                            hint="check repeat counts and parameters")
@@ -349,7 +372,7 @@ class Builder:
         if name is None:
             return None
         node = Node(name, layer if inputs is not None else None, inputs or ["?"],
-                    path=format_path(path), location=self.source.locate(data_path), via=via)
+                    path_key=path, location=self.source.locate(data_path), via=via)
         if inputs is None or layer is None:
             node.layer, node.meta["invalid"] = None, True
         self._register(node, raw_name, scope)
@@ -375,8 +398,8 @@ class Builder:
 
     def _validate(self, cls, args: dict, data_path, path, via) -> Optional[Layer]:
         try:
-            key = (cls, json.dumps(args, sort_keys=True))
-        except (TypeError, ValueError):
+            key = (cls, _freeze(args))
+        except TypeError:
             key = None
         layer = _VALIDATED.get(key) if key is not None else None
         if layer is not None:
@@ -396,7 +419,7 @@ class Builder:
     def _placeholder(self, raw_name, scope, path, via, prev):
         name = raw_name if isinstance(raw_name, str) and IDENTIFIER.match(raw_name) else None
         node = Node(scope.qualify(name) if name else f"_invalid_{len(self.nodes)}", None,
-                    [prev or "?"], path=format_path(path), via=via, meta={"invalid": True})
+                    [prev or "?"], path_key=path, via=via, meta={"invalid": True})
         self._register(node, name, scope)
         return node.name
 

@@ -18,10 +18,16 @@ class Node:
     name: str
     layer: Optional[Layer]  # None for the input node and for items that failed validation
     inputs: list[str]
-    path: str = ""
+    path_key: tuple = ()  # where in the spec document; formatted only when a message needs it
     location: Location = field(default_factory=Location)
     via: Optional[str] = None  # the block calls that produced this node, for error messages
     meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def path(self) -> str:
+        """The spec path, e.g. ``layers[3].repeat.layers[0]``."""
+        from ..spec.paths import format_path
+        return format_path(self.path_key)
 
     @property
     def type(self) -> str:

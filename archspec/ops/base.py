@@ -29,7 +29,7 @@ InitializerName = Literal[
 
 class Regularizer(BaseModel):
     """Adds ``l1 * sum(|w|) + l2 * sum(w**2)`` to the training loss (Keras' meaning)."""
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
     l1: float = Field(0.0, ge=0)
     l2: float = Field(0.0, ge=0)
 
@@ -37,7 +37,7 @@ class Regularizer(BaseModel):
 class MaxNorm(BaseModel):
     """After each update, rescale weights whose norm along ``axis`` (in Keras' kernel layout,
     e.g. (kh, kw, in, out) for Conv2D) exceeds ``max_norm``."""
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
     max_norm: float = Field(gt=0)
     axis: Union[int, tuple[int, ...]] = 0
 

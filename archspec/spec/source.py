@@ -9,7 +9,6 @@ memory; recursive aliases fail on depth.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -113,6 +112,8 @@ def parse(text: str, file: str = "<spec>") -> tuple[Any, SourceMap]:
 
 
 def _parse_json(text: str, file: str) -> tuple[Any, SourceMap]:
+    import json  # YAML specs, the common case, do not need it
+
     try:
         return json.loads(text), SourceMap(file)
     except json.JSONDecodeError as exc:
