@@ -264,3 +264,19 @@ def test_hostile_names_cannot_inject_code():
     model = archspec.compile(yaml.safe_dump(doc), backend="keras")
     assert [layer.name for layer in model.layers[1:]] == ["inputs", "keras", "x", "build_model"]
     assert weight_count(model.trainable_weights) == 4 * 2 + 2 + 3 * (2 * 2 + 2)
+
+
+def test_a_layer_without_a_mapping_fails_with_one_clear_error(monkeypatch):
+    import archspec.backends.keras_codegen as codegen
+    from archspec.errors import UnsupportedError
+    monkeypatch.delitem(codegen.EMITTERS, "Softmax")
+    spec = yaml.safe_dump({"archspec": 1, "name": "s", "input": {"shape": [4]},
+                           "layers": [{"Dense": {"units": 3}}, {"Softmax": {"name": "probs"}}]})
+    with pytest.raises(UnsupportedError) as info:
+        archspec.generate(spec, backend="keras")
+    (diagnostic,) = info.value.diagnostics
+    assert "Softmax 'probs' is not supported by the keras backend" in diagnostic.message
+    runner_result = __import__("click.testing").testing.CliRunner().invoke(
+        __import__("archspec.cli").cli.main, ["compile", "-", "--backend", "keras"], input=spec)
+    assert runner_result.exit_code == 1
+    assert "is not supported by the keras backend" in runner_result.output

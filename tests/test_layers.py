@@ -64,3 +64,15 @@ def test_pooling_windows_of_only_padding_are_refused(args, shape):
     layer = layer_types()["MaxPooling2D"].model_validate(args)
     with pytest.raises(ShapeError, match="only padding"):
         layer.infer([shape])
+
+
+def test_merge_errors_show_shapes_in_the_specs_layout():
+    from archspec.errors import ShapeError
+    add = layer_types()["Add"].model_validate({})
+    with pytest.raises(ShapeError, match=r"\[64, 8, 8\], \[32, 8, 8\]"):
+        add.infer([(8, 8, 64), (8, 8, 32)], channels_first=True)
+    with pytest.raises(ShapeError, match=r"\[8, 8, 64\], \[8, 8, 32\]"):
+        add.infer([(8, 8, 64), (8, 8, 32)], channels_first=False)
+    concat = layer_types()["Concatenate"].model_validate({"axis": 1})
+    with pytest.raises(ShapeError, match=r"\[64, 8, 8\], \[32, 4, 4\]"):
+        concat.infer([(8, 8, 64), (4, 4, 32)], channels_first=True)

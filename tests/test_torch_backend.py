@@ -315,3 +315,17 @@ def test_forward_hooks_see_every_layer(spec_dir):
     graph, model = compiled(spec_dir / "inception_course.yaml")
     outputs = layer_outputs(graph, model.eval())
     assert set(outputs) - {"__output__"} == {n.name for n in graph.live()}
+
+
+def test_a_layer_without_a_mapping_fails_with_one_clear_error(monkeypatch):
+    import archspec.backends.torch_codegen as codegen
+    from archspec.errors import UnsupportedError
+    monkeypatch.delitem(codegen.EMITTERS, "GELU")
+    spec = yaml.safe_dump({"archspec": 1, "name": "g", "input": {"shape": [4]},
+                           "layers": [{"Dense": {"units": 3}}, {"GELU": {"name": "act"}},
+                                      {"Dense": {"units": 2}}]})
+    with pytest.raises(UnsupportedError) as info:
+        archspec.generate(spec, backend="torch")
+    (diagnostic,) = info.value.diagnostics
+    assert "GELU 'act' is not supported by the torch backend" in diagnostic.message
+    assert "GELU" in spec.splitlines()[diagnostic.location.line - 1]  # where it is written

@@ -10,6 +10,13 @@ from .activation import canonical_axis
 from .base import Inferred, Layer, Shape
 
 
+def _listed(inputs: list[Shape], channels_first: bool) -> str:
+    """The input shapes as the spec writes them (its own layout), for messages."""
+    def spec(shape: Shape) -> list[int]:
+        return [shape[-1], *shape[:-1]] if channels_first and len(shape) > 1 else list(shape)
+    return ", ".join(str(spec(s)) for s in inputs)
+
+
 class _Elementwise(Layer):
     min_inputs: ClassVar[int] = 2
     max_inputs: ClassVar[Optional[int]] = None
@@ -18,9 +25,9 @@ class _Elementwise(Layer):
         first = inputs[0]
         for other in inputs[1:]:
             if other != first:
-                listed = ", ".join(str(list(s)) for s in inputs)
                 raise ShapeError(
-                    f"{self.type_name} needs inputs of one shape, got {listed}",
+                    f"{self.type_name} needs inputs of one shape, got "
+                    f"{_listed(inputs, channels_first)}",
                     hint="give the shortcut branch a 1x1 Conv2D with the same filters and "
                          "strides as the main branch, or fix the spatial size")
         return Inferred(first)
@@ -44,15 +51,14 @@ class Concatenate(Layer):
         ranks = {len(s) for s in inputs}
         if len(ranks) > 1:
             raise ShapeError("Concatenate needs inputs of one rank, got "
-                             + ", ".join(str(list(s)) for s in inputs))
+                             + _listed(inputs, channels_first))
         rank = ranks.pop()
         axis = canonical_axis(self.axis, rank, channels_first)
         rest = {s[:axis] + s[axis + 1:] for s in inputs}
         if len(rest) > 1:
-            listed = ", ".join(str(list(s)) for s in inputs)
             raise ShapeError(
                 f"Concatenate along axis {self.axis} needs equal sizes on every other axis, "
-                f"got {listed}",
+                f"got {_listed(inputs, channels_first)}",
                 hint="give every branch the same strides and padding: same, so the spatial "
                      "sizes agree")
         total = sum(s[axis] for s in inputs)
