@@ -137,6 +137,8 @@ def compile_command(spec: str, backend: str, output: str | None, save: str | Non
 
     if save and backend != "keras":
         raise click.UsageError("--save is for the keras backend (torch models: state_dict)")
+    if save and not save.endswith(".keras"):
+        raise click.UsageError(f"--save writes Keras' native format: name it *.keras, not {save}")
     module = backend_module(backend)
     try:
         graph = analyze(load(spec, _overrides(sets) or None))
