@@ -51,8 +51,6 @@ def literal(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         items = [literal(v) for v in value]
         return "(" + items[0] + ",)" if len(items) == 1 else "(" + ", ".join(items) + ")"
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
-        return repr(value)
     if isinstance(value, (bool, int, float, str)) or value is None:
         return repr(value)
     raise TypeError(f"no literal for {type(value).__name__}")
@@ -103,9 +101,6 @@ class Facts:
 
     def node(self, name: str) -> Node:
         return self.graph[name]
-
-    def shape(self, name: str) -> tuple[int, ...]:
-        return self.graph[name].meta["shape"]
 
     def flatten_order_free(self, node: Node) -> bool:
         """A Flatten whose every consumer is a Dense may use the framework's own element order:

@@ -55,9 +55,9 @@ def generate(graph: Graph) -> str:
     body += [f"    return keras.Model(inputs, x, name={graph.name!r})", ""]
     code = "\n".join(fit(line) for line in body)
     helper_code = helper_source(RUNTIME, helpers) if helpers else ""
-    used = helper_code + code
+    used = helper_code + code.replace(docstring(doc, "    "), "")  # not the spec's own text
     imports = ["import keras"]
-    if "layers." in code:
+    if "layers." in used:
         imports.append("from keras import layers")
     if "ops." in used:
         imports.append("from keras import ops")

@@ -65,15 +65,13 @@ def generate(graph: Graph) -> str:
     body += _apply_constraints(attrs, emitted)
     code = "\n".join(fit(line) for line in body).rstrip() + "\n"
     helper_code = helper_source(RUNTIME, helpers) if helpers else ""
-    used = helper_code + code
-    imports = []
-    if "math." in used:
-        imports += ["import math", ""]
-    imports.append("import torch" if "torch." in used else "")
-    imports.append("from torch import nn")
+    # What the code uses, not what spec text in the docstring happens to mention.
+    used = helper_code + code.replace(docstring(doc, "    "), "")
+    torch_imports = (["import torch"] if "torch." in used else []) + ["from torch import nn"]
     if "F." in used:
-        imports.append("from torch.nn import functional as F")
-    parts = [docstring(doc), "", "\n".join(i for i in imports if i is not None).strip()]
+        torch_imports.append("from torch.nn import functional as F")
+    groups = ([["import math"]] if "math." in used else []) + [torch_imports]
+    parts = [docstring(doc), "", "\n\n".join("\n".join(group) for group in groups)]
     if helper_code:
         parts += ["", "", helper_code]
     parts += ["", "", code]
