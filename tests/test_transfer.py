@@ -72,13 +72,11 @@ def graph_spec(doc):
 
 def test_torch_to_keras_gives_the_same_outputs(spec_dir):
     spec = spec_dir / "mnist_cnn.yaml"  # a Flatten feeding a Dense: rows are permuted
-    graph = archspec.analyze(spec)
     source, target = archspec.compile(spec), archspec.compile(spec, backend="keras")
     archspec.transfer_weights(source, target, spec)
     x = np.random.default_rng(0).random((3, 28, 28, 1), dtype=np.float32)
     expected = source.eval()(torch.from_numpy(x).permute(0, 3, 1, 2)).detach().numpy()
     np.testing.assert_allclose(np.asarray(target(x)), expected, atol=1e-6)
-    assert graph.output == graph.live()[-1].name
 
 
 def test_transfer_refuses_a_model_of_another_spec(spec_dir):
