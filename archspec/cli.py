@@ -182,6 +182,9 @@ def verify(spec: str, sets: tuple[str, ...], batch: int, seed: int) -> None:
     except SpecError as exc:
         _report_errors(exc, False, spec)
         sys.exit(EXIT_INVALID)
+    from .verify import installed
+    if not (installed("torch") or installed("keras")):
+        raise click.UsageError("verify needs a backend: pip install 'archspec[torch,keras]'")
     console = _console(rich=True)
     with console.status("starting") as status:
         report = run_verify(graph, batch=batch, seed=seed,
@@ -215,7 +218,11 @@ def convert(spec: str, source: tuple[str, str], target: tuple[str, str],
     except SpecError as exc:
         _report_errors(exc, False, spec)
         sys.exit(EXIT_INVALID)
-    src, dst = _build(graph, source[0]), _build(graph, target[0])
+    try:
+        src, dst = _build(graph, source[0]), _build(graph, target[0])
+    except ImportError as exc:
+        raise click.UsageError(f"converting needs both frameworks installed: "
+                               f"pip install 'archspec[torch,keras]' ({exc})") from None
     try:
         load_file(src, source[1])
         transfer_weights(src, dst, graph)

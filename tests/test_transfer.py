@@ -216,3 +216,10 @@ def test_verify_with_one_backend_compares_what_it_can(spec_dir, monkeypatch):
     assert report.output_diff is None
     assert "keras not installed" in report.notes[0]
     assert all(c.torch_shape == c.shape for c in report.layers)
+
+
+def test_verify_without_any_backend_is_a_usage_error(spec_dir, monkeypatch):
+    import archspec.verify as verify_module
+    monkeypatch.setattr(verify_module, "installed", lambda backend: False)
+    result = CliRunner().invoke(main, ["verify", str(spec_dir / "lenet5.yaml")])
+    assert result.exit_code == 2 and "verify needs a backend" in result.output
