@@ -48,10 +48,11 @@ def generate(spec: SpecLike, backend: str = "torch",
 def compile(spec: SpecLike, backend: str = "torch", params: Mapping[str, Any] | None = None):
     """The model itself: a ``torch.nn.Module`` (channels-first input) or a ``keras.Model``
     (channels-last input), built by running exactly the source ``generate`` returns."""
-    return _build(analyze(spec, params), backend)
+    return build(analyze(spec, params), backend)
 
 
-def _build(graph: Graph, backend: str):
+def build(graph: Graph, backend: str):
+    """The model of an analysed graph in `backend`, from its generated source."""
     from .backends import backend_module
     module = backend_module(backend)
     return module.build(module.generate(graph), graph)

@@ -206,7 +206,7 @@ def convert(spec: str, source: tuple[str, str], target: tuple[str, str],
             sets: tuple[str, ...]) -> None:
     """Convert saved weights of SPEC's model between Keras and PyTorch."""
     gc.enable()
-    from .api import _build, analyze
+    from .api import analyze, build
     from .spec.load import load
     from .weights import load_file, save_file, transfer_weights
 
@@ -219,7 +219,7 @@ def convert(spec: str, source: tuple[str, str], target: tuple[str, str],
         _report_errors(exc, False, spec)
         sys.exit(EXIT_INVALID)
     try:
-        src, dst = _build(graph, source[0]), _build(graph, target[0])
+        src, dst = build(graph, source[0]), build(graph, target[0])
     except ImportError as exc:
         raise click.UsageError(f"converting needs both frameworks installed: "
                                f"pip install 'archspec[torch,keras]' ({exc})") from None
@@ -236,8 +236,9 @@ def convert(spec: str, source: tuple[str, str], target: tuple[str, str],
 @main.command()
 def schema() -> None:
     """Print the JSON Schema of the spec language (for editor autocompletion)."""
-    from .schema import spec_schema
     import json
+
+    from .schema import spec_schema
     click.echo(json.dumps(spec_schema(), indent=2))
 
 

@@ -16,11 +16,11 @@ import numpy as np
 from .ir.graph import Graph, Node
 from .weights import (
     Exchange,
-    _numpy,
-    _torch_slots,
-    _torch_to_keras_array,
     framework_of,
     set_weights,
+    to_numpy,
+    torch_slots,
+    torch_to_keras_array,
 )
 
 _KIND = {"Conv1D": "conv", "Conv2D": "conv", "DepthwiseConv1D": "conv", "DepthwiseConv2D": "conv",
@@ -72,19 +72,19 @@ def from_torchvision(reference, graph: Graph) -> Exchange:
         if _torch_module_kind(module) != _KIND.get(node.type):
             raise ValueError(f"{node.type} '{node.name}' cannot take the weights of a "
                              f"{type(module).__name__}")
-        slots = _torch_slots(module, node)
-        out[node.name] = {k: _torch_to_keras_array(k, _numpy(v), node, graph)
+        slots = torch_slots(module, node)
+        out[node.name] = {k: torch_to_keras_array(k, to_numpy(v), node, graph)
                           for k, v in slots.items()}
     return out
 
 
 def from_keras_application(reference, graph: Graph) -> Exchange:
     """A keras.applications model → the exchange dict of ``graph``'s compiled models."""
-    from .api import _build
+    from .api import build
     layers = [(layer.name, layer) for layer in reference.layers if layer.weights]
     # Keras lists a functional model's layers in its own graph order, not the spec's: pair in
     # the order the spec's own Keras model lists them.
-    ours = [graph[layer.name] for layer in _build(graph, "keras").layers if layer.weights]
+    ours = [graph[layer.name] for layer in build(graph, "keras").layers if layer.weights]
     out: Exchange = {}
     for node, layer in _pair(ours, layers):
         kind = {"Conv2D": "conv", "DepthwiseConv2D": "conv", "Dense": "dense",

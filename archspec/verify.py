@@ -61,7 +61,7 @@ def installed(backend: str) -> bool:
 
 def verify(graph: Graph, batch: int = 2, seed: int = 0,
            step: Callable[[str], None] = lambda _: None) -> VerifyReport:
-    from .api import _build
+    from .api import build
     checks = {n.name: LayerCheck(n.name, n.type, tuple(n.meta["shape"]),
                                  n.meta["trainable"] + n.meta["non_trainable"])
               for n in graph.live()}
@@ -70,7 +70,7 @@ def verify(graph: Graph, batch: int = 2, seed: int = 0,
     models = {}
     for backend in backends:
         step(f"building the {backend} model")
-        models[backend] = _build(graph, backend)
+        models[backend] = build(graph, backend)
     rng = np.random.default_rng(seed)
     if "keras" in models:
         _randomize_statistics(models["keras"], graph, rng)

@@ -79,11 +79,11 @@ def flatten_permutation(graph: Graph, node: Node) -> np.ndarray | None:
 
 # --- torch ---------------------------------------------------------------------------------------
 
-def _numpy(t) -> np.ndarray:
+def to_numpy(t) -> np.ndarray:
     return t.detach().cpu().numpy().copy()
 
 
-def _torch_slots(module, node: Node) -> dict[str, Any]:
+def torch_slots(module, node: Node) -> dict[str, Any]:
     """Keras weight name → the torch tensor holding it."""
     t = node.type
     if t in _CONV or t in _DEPTHWISE or t == "Dense":
@@ -108,7 +108,7 @@ def _is_depthwise(name: str, node: Node) -> bool:
     return name == "depthwise_kernel" or (name == "kernel" and node.type in _DEPTHWISE)
 
 
-def _torch_to_keras_array(name: str, array: np.ndarray, node: Node, graph: Graph) -> np.ndarray:
+def torch_to_keras_array(name: str, array: np.ndarray, node: Node, graph: Graph) -> np.ndarray:
     if _is_depthwise(name, node):
         return _depthwise_to_keras(array, node.meta["input_shapes"][0][-1])
     if name in ("kernel", "pointwise_kernel") and node.type != "Dense":
@@ -120,7 +120,7 @@ def _torch_to_keras_array(name: str, array: np.ndarray, node: Node, graph: Graph
     return array
 
 
-def _keras_to_torch_array(name: str, array: np.ndarray, node: Node, graph: Graph) -> np.ndarray:
+def keras_to_torch_array(name: str, array: np.ndarray, node: Node, graph: Graph) -> np.ndarray:
     if _is_depthwise(name, node):
         return _depthwise_to_torch(array)
     if name in ("kernel", "pointwise_kernel") and node.type != "Dense":
@@ -140,9 +140,9 @@ def torch_weights(model, graph: Graph) -> Exchange:
     attrs = attribute_names(graph)
     out: Exchange = {}
     for node in graph.live():
-        slots = _torch_slots(model.get_submodule(attrs[node.name]), node)
+        slots = torch_slots(model.get_submodule(attrs[node.name]), node)
         if slots:
-            out[node.name] = {k: _torch_to_keras_array(k, _numpy(v), node, graph)
+            out[node.name] = {k: torch_to_keras_array(k, to_numpy(v), node, graph)
                               for k, v in slots.items()}
     return out
 
@@ -154,10 +154,10 @@ def set_torch_weights(model, graph: Graph, weights: Exchange) -> None:
     attrs = attribute_names(graph)
     with torch.no_grad():
         for node in graph.live():
-            slots = _torch_slots(model.get_submodule(attrs[node.name]), node)
+            slots = torch_slots(model.get_submodule(attrs[node.name]), node)
             _check_names(node, slots, weights)
             for name, tensor in slots.items():
-                value = _keras_to_torch_array(name, weights[node.name][name], node, graph)
+                value = keras_to_torch_array(name, weights[node.name][name], node, graph)
                 _check_shape(node, name, tuple(tensor.shape), value.shape)
                 tensor.copy_(torch.from_numpy(np.ascontiguousarray(value)))
 

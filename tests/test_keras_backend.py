@@ -4,7 +4,6 @@ model must work with (fit, .keras save/load, MirroredStrategy, a second Keras ba
 
 from __future__ import annotations
 
-import ast
 import subprocess
 import sys
 from pathlib import Path
