@@ -147,6 +147,8 @@ def _perturb_batchnorm(model):
     ("vgg19", "VGG19", None, {"classifier_activation": None}),  # torchvision's: logits
     ("resnet", "ResNet50", {"depth": 50, "bias": True, "stride_in_1x1": True,
                             "epsilon": 1.001e-5}, {"classifier_activation": None}),
+    ("mobilenet_v2", "MobileNetV2", {"padding": "same", "epsilon": 0.001, "momentum": 0.999},
+     {"classifier_activation": None}),
 ])
 def test_keras_applications_weights_load_into_both_backends(spec_dir, spec, application, params,
                                                             extra):
