@@ -71,12 +71,14 @@ LINE_LENGTH = 99
 
 
 def fit(line: str) -> str:
-    """Break a statement longer than LINE_LENGTH after its first "(", continuing 4 spaces
+    """Break a statement longer than LINE_LENGTH after the last "(" that still fits on the
+    first line (so ``layer(...)(inputs)`` breaks before its inputs), continuing 4 spaces
     deeper; generated text has no spaces inside string literals, so any space is a safe
     break inside the parentheses."""
     if len(line) <= LINE_LENGTH or "(" not in line or "\n" in line:
         return line
-    cut = line.index("(") + 1
+    opens = [i + 1 for i, c in enumerate(line) if c == "(" and i < LINE_LENGTH]
+    cut = opens[-1] if opens else line.index("(") + 1
     indent = " " * (len(line) - len(line.lstrip()) + 4)
     rest = textwrap.wrap(line[cut:], LINE_LENGTH - len(indent), break_long_words=False,
                          break_on_hyphens=False)
