@@ -167,44 +167,35 @@ def _torch_kernel_dim(axis: int, spatial: int, grouped) -> int:
     return 1 if axis == spatial else 0
 
 
-@emits("Conv1D", "Conv2D")
+@emits("Conv1D", "Conv2D", "DepthwiseConv1D", "DepthwiseConv2D")
 def _conv(ctx: Context) -> Emitted:
+    """A convolution; a depthwise one is the grouped case with one group per input channel
+    (its Keras fans and max-norm axes differ, so those follow the spec's layer type)."""
     layer, rank = ctx.layer, ctx.layer.rank
     padding, extra = _split_padding(ctx.resolved["pads"])
-    cin = ctx.resolved["in_channels"]
+    cin, taps = ctx.resolved["in_channels"], product(layer.kernel_size)
+    depthwise = ctx.node.type.startswith("Depthwise")
+    if depthwise:
+        mult = layer.depth_multiplier
+        cout, groups = cin * mult, cin
+        init, fans = layer.depthwise_initializer, (taps * cin, taps * mult)
+        regularizer, constraint = layer.depthwise_regularizer, layer.depthwise_constraint
+    else:
+        cout, groups = layer.filters, layer.groups
+        init, fans = layer.kernel_initializer, (taps * cin // groups, taps * cout)
+        regularizer, constraint = layer.kernel_regularizer, layer.kernel_constraint
     kwargs = _conv_kwargs(layer, padding)
-    if layer.groups > 1:
-        kwargs["groups"] = layer.groups
+    if groups > 1:
+        kwargs["groups"] = groups
     if not layer.use_bias:
         kwargs["bias"] = False
-    taps = product(layer.kernel_size)
-    out = Emitted(call(f"nn.Conv{rank}d", cin, layer.filters, short(layer.kernel_size), **kwargs),
+    out = Emitted(call(f"nn.Conv{rank}d", cin, cout, short(layer.kernel_size), **kwargs),
                   _padded_call(extra))
-    out.weights.append(("weight", layer.kernel_initializer, taps * cin // layer.groups,
-                        taps * layer.filters))
+    out.weights.append(("weight", init, *fans))
     if layer.use_bias:
-        out.weights.append(("bias", layer.bias_initializer, layer.filters, layer.filters))
-    _regularize(out, "weight", layer.kernel_regularizer, layer.kernel_constraint, rank)
-    return _with_activation(out, layer.activation)
-
-
-@emits("DepthwiseConv1D", "DepthwiseConv2D")
-def _depthwise(ctx: Context) -> Emitted:
-    layer, rank = ctx.layer, ctx.layer.rank
-    padding, extra = _split_padding(ctx.resolved["pads"])
-    cin, mult = ctx.resolved["in_channels"], layer.depth_multiplier
-    kwargs = _conv_kwargs(layer, padding)
-    kwargs["groups"] = cin
-    if not layer.use_bias:
-        kwargs["bias"] = False
-    taps = product(layer.kernel_size)
-    out = Emitted(call(f"nn.Conv{rank}d", cin, cin * mult, short(layer.kernel_size), **kwargs),
-                  _padded_call(extra))
-    out.weights.append(("weight", layer.depthwise_initializer, taps * cin, taps * mult))
-    if layer.use_bias:
-        out.weights.append(("bias", layer.bias_initializer, cin * mult, cin * mult))
-    _regularize(out, "weight", layer.depthwise_regularizer, layer.depthwise_constraint, rank,
-                grouped=(cin, mult) + tuple(layer.kernel_size))
+        out.weights.append(("bias", layer.bias_initializer, cout, cout))
+    _regularize(out, "weight", regularizer, constraint, rank,
+                grouped=(cin, mult) + tuple(layer.kernel_size) if depthwise else None)
     return _with_activation(out, layer.activation)
 
 
