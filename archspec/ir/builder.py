@@ -249,10 +249,7 @@ class Builder:
                     keep = True
                 body = {k: v for k, v in body.items() if k != "when"}
                 if not keep:
-                    # A disabled item is the identity: its name refers to its input.
-                    name = body.get("name")
-                    if isinstance(name, str):
-                        scope.names[name] = prev
+                    prev = self._skip(key, body, path, scope, prev, via, _LaterNames(items, index))
                     continue
             later = _LaterNames(items, index)
             prev = self.handlers[kind](key, body, path, scope, env, defaults, prev, via, later)
@@ -261,6 +258,29 @@ class Builder:
                            hint="check repeat counts and parameters")
                 raise SpecError(self.diagnostics)
         return prev
+
+    def _skip(self, key: str, body: dict, path: tuple, scope: _Scope, prev: Optional[str], via,
+              later: _LaterNames) -> str:
+        """A disabled item becomes the identity on its input: its name, and the implicit input
+        of the item after it, stand for what it would have read — the named ``inputs`` if it
+        has them (an optional shortcut written after the main branch), else the item before."""
+        refs = body.get("inputs")
+        raw_name = body.get("name")
+        stand_in = prev
+        if refs is not None:
+            resolved = self._resolve(refs, prev, scope, path + (key,), via, later, raw_name)
+            if resolved is not None and len(resolved) > 1:
+                self.error(f"a skipped item (when: false) stands for its input, but this one "
+                           f"names {len(resolved)} inputs", path + (key, "inputs"), via=via,
+                           received=refs,
+                           hint="give the optional item one input, or make the item that "
+                                "merges them optional instead")
+                resolved = None
+            stand_in = resolved[0] if resolved else None
+        stand_in = stand_in or "?"  # an unresolved input was reported; don't cascade
+        if isinstance(raw_name, str):
+            scope.names[raw_name] = stand_in
+        return stand_in
 
     def _classify(self, item: Any, path: tuple, via: Optional[str]):
         if isinstance(item, str):
