@@ -1,6 +1,7 @@
 """The ``archspec`` command. Thin: parse arguments, call the API, format the result.
 
-Exit codes: 0 valid, 1 invalid spec (or failed verification), 2 usage or internal error.
+Exit codes: 0 valid, 1 invalid spec (or failed verification), 2 usage or internal error; 141
+(as cat) when the reader of its output goes away early.
 A user error never prints a traceback; set ARCHSPEC_DEBUG=1 to see one for internal errors.
 """
 
@@ -22,6 +23,7 @@ import click  # noqa: E402
 from .errors import SpecError  # noqa: E402
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what cat and grep return
 
 
 def _console(stderr: bool = False, rich: bool = False):
@@ -70,6 +72,11 @@ class _Group(click.Group):
             raise
         except KeyboardInterrupt:
             sys.exit(130)
+        except BrokenPipeError:
+            # `archspec check big.yaml | head`: the reader left; end as cat does on SIGPIPE,
+            # silently, and keep the interpreter's final flush from complaining again.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(EXIT_BROKEN_PIPE)
         except Exception as exc:  # noqa: BLE001 - the last line of defence for users
             if os.environ.get("ARCHSPEC_DEBUG"):
                 raise

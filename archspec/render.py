@@ -48,25 +48,36 @@ def mib(n: int) -> str:
     return f"{n / 2**20:.2f} MiB"
 
 
-COLUMNS = ("Layer", "Type", "Output shape", "Params", "Non-train.", "MACs", "RF")
+COLUMNS = ("Layer", "Type", "Output shape", "Params", "Non-train.", "MACs", "RF", "Inputs")
 RIGHT = {3, 4, 5, 6}
+
+
+def _inputs_cells(inputs: list[str], previous: str) -> list[str]:
+    """Like Keras' "Connected to", but only where the wiring is not the row above (merges,
+    branches, skips), one input per line so that a 4-way concatenation keeps the table narrow."""
+    return [] if inputs == [previous] else list(inputs)
 
 
 def _rows(report: "Report", max_rows: int | None) -> list[tuple[str, ...]]:
     rows = report.layers
+    previous = ["input"] + [row.name for row in rows[:-1]]
+    shown = list(zip(rows, previous))
     hidden = 0
     if max_rows is not None and len(rows) > max_rows:
         hidden = len(rows) - max_rows
-        rows = rows[: max_rows // 2] + rows[-(max_rows - max_rows // 2):]
+        shown = shown[: max_rows // 2] + shown[-(max_rows - max_rows // 2):]
+    blank = ("",) * (len(COLUMNS) - 1)
     cells = []
-    for i, row in enumerate(rows):
+    for i, (row, before) in enumerate(shown):
         if hidden and i == max_rows // 2:
-            cells.append((f"... {hidden} more layers (--all shows them)", "", "", "", "", "", ""))
+            cells.append((f"... {hidden} more layers (--all shows them)",) + blank)
         rf = "global" if row.receptive_field is None else "x".join(map(str, row.receptive_field))
+        first, *more = _inputs_cells(row.inputs, before) or [""]
         cells.append((row.name, row.type, str(tuple(row.output_shape)),
                       f"{row.trainable_params:,}",
                       f"{row.non_trainable_params:,}" if row.non_trainable_params else "",
-                      human(row.macs) if row.macs else "", rf))
+                      human(row.macs) if row.macs else "", rf, first))
+        cells.extend(blank + (name,) for name in more)
     return cells
 
 

@@ -2,6 +2,7 @@
 never imports a deep-learning framework."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -159,3 +160,32 @@ def test_console_script_entry_disables_gc_only_for_itself(spec_dir):
             "assert not gc.isenabled()" % str(spec_dir / "lenet5.yaml"))
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_table_shows_inputs_where_the_wiring_is_not_the_row_above(spec_dir):
+    lines = run("check", "--all", str(spec_dir / "resnet_course.yaml")).stdout.splitlines()
+    header = next(line for line in lines if line.startswith("Layer"))
+    column = header.index("Inputs")
+    add = next(i for i, line in enumerate(lines) if line.startswith("residual_block1_add_1"))
+    # one input per line: the block input (the skip), then the main branch
+    assert lines[add][column:].strip() == "max_pooling2d_1"
+    assert lines[add + 1].strip() == "residual_block1_main"
+    assert lines[add + 1].index("residual_block1_main") == column
+    plain = next(line for line in lines if line.startswith("residual_block1_re_lu_2"))
+    assert len(plain.rstrip()) < column  # reads the row above: no inputs cell
+    shortcut = next(line for line in lines if line.startswith("residual_block3_shortcut"))
+    assert shortcut[column:].strip() == "residual_block2_re_lu_4"
+
+
+@pytest.mark.parametrize("as_json", [[], ["--json"]])
+def test_closed_pipe_ends_quietly(spec_dir, as_json):
+    """`archspec check big.yaml | head`: a pipe whose reader is gone (closed here before the
+    run, so that every write fails whatever the pipe's buffer size) ends like cat does."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        result = subprocess.run([*ARCHSPEC, "check", *as_json, str(spec_dir / "lenet5.yaml")],
+                                stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=60)
+    finally:
+        os.close(write_end)
+    assert result.stderr == "" and result.returncode == 141
