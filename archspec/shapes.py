@@ -65,8 +65,8 @@ def pool_output_length(length: int, pool: int, stride: int, pad: tuple[int, int]
     6
     >>> pool_output_length(112, 3, 2, (0, 0), ceil_mode=True)
     56
-    >>> pool_output_length(5, 2, 2, (1, 1), ceil_mode=True)
-    4
+    >>> pool_output_length(5, 2, 2, (1, 1), ceil_mode=True)  # a 4th would start in padding
+    3
     """
     padded = length + pad[0] + pad[1]
     if pool > padded:
