@@ -6,12 +6,14 @@ import ast
 
 import yaml
 
+import archspec
 
-def one_layer_spec(layer, input_shape, layout="channels_last") -> str:
-    """A spec (YAML text) of one layer on an input of ``input_shape``."""
-    return yaml.safe_dump({"archspec": 1, "name": "case",
-                           "input": {"shape": list(input_shape), "layout": layout},
-                           "layers": [layer]})
+
+def one_layer_spec(layer, input_shape, layout="channels_last") -> archspec.Spec:
+    """A spec of one layer on an input of ``input_shape``, read from YAML text."""
+    return archspec.loads(yaml.safe_dump({"archspec": 1, "name": "case",
+                                          "input": {"shape": list(input_shape), "layout": layout},
+                                          "layers": [layer]}))
 
 
 def imported_modules(source: str) -> set[str]:

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Iterable
+
+# Keys that read unambiguously after a dot; any other key is quoted in brackets, so that a key
+# such as "x[0]" or "a.b" cannot pass for an index or for two keys.
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_$-][A-Za-z0-9_$-]*")
+_MAX_KEY_CHARS = 64
 
 
 def format_path(path: Iterable, hidden: frozenset[str] = frozenset()) -> str:
@@ -11,6 +17,8 @@ def format_path(path: Iterable, hidden: frozenset[str] = frozenset()) -> str:
 
     >>> format_path(("layers", 7, "Conv2D", "kernel_size"), frozenset({"Conv2D"}))
     'layers[7].kernel_size'
+    >>> format_path(("layers", 0, "x[0]"))
+    "layers[0]['x[0]']"
     """
     out = ""
     previous_was_index = False
@@ -22,6 +30,13 @@ def format_path(path: Iterable, hidden: frozenset[str] = frozenset()) -> str:
         if previous_was_index and part in hidden:
             previous_was_index = False
             continue
-        out += f".{part}" if out else str(part)
+        out += _key(str(part), bool(out))
         previous_was_index = False
     return out
+
+
+def _key(key: str, after: bool) -> str:
+    if _PLAIN_KEY.fullmatch(key) and len(key) <= _MAX_KEY_CHARS:
+        return f".{key}" if after else key
+    shown = key if len(key) <= _MAX_KEY_CHARS else key[:_MAX_KEY_CHARS - 3] + "..."
+    return f"[{shown!r}]"

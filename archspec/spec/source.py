@@ -1,23 +1,28 @@
-"""Reading spec text (YAML or JSON) into plain Python data plus a map from every spec path to
-its file, line and column.
+"""Spec text (YAML or JSON) or a Python mapping → plain Python data, plus a map from every spec
+path to its file, line and column.
 
-Only PyYAML's safe composer is used, and only the core tags (str, int, float, bool, null, map,
-seq) are accepted: ``!!python/...`` and other tags are errors, never constructed. Aliases are
-expanded with a node budget, so a "billion laughs" document fails fast instead of eating
-memory; recursive aliases fail on depth.
+YAML is composed from PyYAML's event stream by a loop of our own, so nesting is bounded by
+``MAX_NESTING_DEPTH`` (with a located error) rather than by Python's recursion limit, and a
+document stops composing at the node budget. Only the core tags (str, int, float, bool, null,
+map, seq) are accepted: ``!!python/...`` and other tags are errors, never constructed. Aliases
+are expanded with the same node budget, so a "billion laughs" document fails fast; recursive
+aliases fail on depth. Integers are bounded by their text before they are converted. Files
+named ``*.json`` go to the JSON reader (``jsonsource``), which keeps positions too.
 """
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import yaml
 
 from ..errors import Diagnostic, Location, SpecError
+from ..limits import MAX_INT_DIGITS, MAX_INT_LITERAL_CHARS, MAX_NESTING_DEPTH, MAX_YAML_NODES
+from .paths import format_path
+from .reading import BAD_CHARACTER, check_characters, describe_character
 
-try:  # the C composer is ~10x faster; marks are the same
+try:  # the C parser is ~10x faster; marks are the same
     _Base = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _Base = yaml.SafeLoader
@@ -31,141 +36,319 @@ class _Loader(_Base):  # type: ignore[misc, valid-type]
 _FLOAT_12 = re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$")
 _Loader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT_12, list("-+0123456789"))
 
-MAX_NODES = 200_000
-MAX_DEPTH = 64
-MAX_BYTES = 5_000_000
-
 _CORE = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {_CORE + t for t in ("str", "int", "float", "bool", "null")}
 _constructor = yaml.constructor.SafeConstructor()
+_INT_BOUND = 10 ** MAX_INT_DIGITS
 
 PathKey = tuple  # ("layers", 3, "Conv2D", "filters")
 
 
 class SourceMap:
-    """Spec path → Location. Paths are tuples of keys and list indices."""
+    """Spec path → Location. Paths are tuples of keys and list indices. Marks may be stored as
+    (file, line, column) tuples, which cost a tenth of a Location to make; ``locate`` turns
+    them into Locations."""
 
     def __init__(self, file: str = "<spec>"):
         self.file = file
-        self.marks: dict[PathKey, Location] = {}
+        self.marks: dict[PathKey, Location | tuple] = {}
 
     def locate(self, path: PathKey) -> Location:
         path = tuple(path)
         while path:
             found = self.marks.get(path)
             if found is not None:
-                return found
+                return Location(*found) if isinstance(found, tuple) else found
             path = path[:-1]
-        return self.marks.get((), Location(self.file))
+        found = self.marks.get((), Location(self.file))
+        return Location(*found) if isinstance(found, tuple) else found
 
 
-def read_text(source: str | Path) -> tuple[str, str]:
-    """(text, display name) from a path, '-' (stdin) or literal spec text."""
-    import sys
+class Budget:
+    """Counts values and checks nesting and scalars while a document is built."""
 
-    if isinstance(source, Path) or (isinstance(source, str) and "\n" not in source
-                                     and not source.lstrip().startswith("{")):
-        if str(source) == "-":
-            return sys.stdin.read(), "<stdin>"
-        path = Path(source)
-        try:
-            size = path.stat().st_size
-        except OSError as exc:
-            raise SpecError([Diagnostic(f"cannot read spec file: {exc.strerror}",
-                                        location=Location(str(source)))]) from None
-        if size > MAX_BYTES:
-            raise SpecError([Diagnostic(f"spec file is {size} bytes; the limit is {MAX_BYTES}",
-                                        location=Location(str(source)))])
-        try:
-            return path.read_text(encoding="utf-8"), str(source)
-        except (OSError, UnicodeDecodeError) as exc:
-            raise SpecError([Diagnostic(f"cannot read spec file: {exc}",
-                                        location=Location(str(source)))]) from None
-    return str(source), "<string>"
+    def __init__(self, max_nodes: int = MAX_YAML_NODES, max_depth: int = MAX_NESTING_DEPTH,
+                 what: str = "the spec"):
+        self.max_nodes, self.max_depth, self.count = max_nodes, max_depth, 0
+        self.what = what
+
+    def enter(self, location: Location, path: PathKey, depth: int) -> None:
+        self.count += 1
+        if self.count > self.max_nodes or depth > self.max_depth:
+            self.refuse(location, path, depth)
+
+    def refuse(self, location: Location, path: PathKey, depth: int) -> None:
+        if self.count > self.max_nodes:
+            fail(location, f"{self.what} expands to more than {self.max_nodes} YAML nodes", path,
+                 "nested aliases (&anchor / *alias) that multiply usually cause this; use "
+                 "blocks and repeat instead")
+        if depth > self.max_depth:
+            fail(location, f"{self.what} nests deeper than {self.max_depth} levels", path,
+                 "flatten it; in YAML a recursive alias (an anchor that refers to itself) "
+                 "also causes this")
 
 
-def parse(text: str, file: str = "<spec>") -> tuple[Any, SourceMap]:
-    """Parse YAML (JSON is accepted as YAML) into data and a SourceMap."""
-    if len(text) > MAX_BYTES:
-        raise SpecError([Diagnostic(f"spec text is {len(text)} characters; the limit is "
-                                    f"{MAX_BYTES}", location=Location(file))])
+def fail(location: Location, message: str, path: PathKey = (), hint: str | None = None):
+    raise SpecError([Diagnostic(message, path=format_path(path), location=location, hint=hint)])
+
+
+def int_text_problem(text: str) -> str | None:
+    """Bound a number's text before converting it (Python refuses >4,300 digits, late)."""
+    if len(text) > MAX_INT_LITERAL_CHARS:
+        return (f"a number written with {len(text):,} characters (integers may have at most "
+                f"{MAX_INT_DIGITS} digits)")
+    return None
+
+
+def value_problem(value: Any) -> str | None:
+    """What is wrong with a scalar, if anything: an integer too large, a forbidden character."""
+    if isinstance(value, int) and not -_INT_BOUND < value < _INT_BOUND:
+        return f"an integer of more than {MAX_INT_DIGITS} digits"
+    if isinstance(value, str):
+        found = BAD_CHARACTER.search(value)
+        if found:
+            return f"a string with {describe_character(found.group())}"
+    return None
+
+
+def parse(text: str, file: str = "<spec>", budget: Budget | None = None) -> tuple[Any, SourceMap]:
+    """Parse YAML — or JSON, for ``*.json`` files — into data and a SourceMap."""
+    from .reading import _check_size
+    _check_size(len(text), file, "characters")
+    check_characters(text, file)
+    if file.lower().endswith(".json"):
+        from .jsonsource import parse_json
+        return parse_json(text, file, budget or Budget())
     source = SourceMap(file)
     try:
-        node = yaml.compose(text, Loader=_Loader)
+        node = compose(text, file, budget or Budget())
     except yaml.MarkedYAMLError as exc:
-        if file.endswith(".json"):
-            return _parse_json(text, file)
         mark = exc.problem_mark or exc.context_mark
         loc = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file)
+        tab = _tab_at(text, mark)
+        if tab is not None:
+            raise SpecError([Diagnostic(
+                "malformed YAML: a tab character; YAML forbids tabs for indentation",
+                location=Location(file, *tab),
+                hint="indent with spaces (most editors can insert spaces for the Tab key)")]) \
+                from None
         problem = exc.problem or exc.context or "malformed YAML"
+        hint = ("write a character outside the BMP as \\U0001F600, not as a surrogate pair"
+                if "escape" in problem else
+                "check indentation and that every ':' is followed by a space")
         raise SpecError([Diagnostic(f"malformed YAML: {problem}", location=loc,
-                                    hint="check indentation and that every ':' is followed by "
-                                         "a space")]) from None
+                                    hint=hint)]) from None
     except yaml.YAMLError as exc:
         raise SpecError([Diagnostic(f"malformed YAML: {exc}", location=Location(file))]) from None
     if node is None:
         raise SpecError([Diagnostic("the spec is empty", location=Location(file, 1, 1),
                                     hint="start with 'name:', 'input:' and 'layers:'")])
-    builder = _Builder(source)
-    data = builder.convert(node, (), 0)
-    return data, source
+    return _Builder(source, budget or Budget()).convert(node, (), 0), source
 
 
-def _parse_json(text: str, file: str) -> tuple[Any, SourceMap]:
-    import json  # YAML specs, the common case, do not need it
+def _tab_at(text: str, mark: Any) -> tuple[int, int] | None:
+    """(line, column) of the tab a YAML error is about: at the error, or in its line's
+    indentation. PyYAML's C parser does not always say "tab"."""
+    if mark is None:
+        return None
+    lines = text.split("\n")
+    line = lines[mark.line] if mark.line < len(lines) else ""
+    if line[mark.column:mark.column + 1] == "\t":
+        return mark.line + 1, mark.column + 1
+    indent = line[:len(line) - len(line.lstrip(" \t"))]
+    return (mark.line + 1, indent.index("\t") + 1) if "\t" in indent else None
 
+
+def compose(text: str, file: str, budget: Budget) -> yaml.Node | None:
+    """The single document's node graph, or None for an empty stream. Raises yaml.YAMLError
+    for malformed text and SpecError past the budget."""
+    loader = _Loader(text)
     try:
-        return json.loads(text), SourceMap(file)
-    except json.JSONDecodeError as exc:
-        raise SpecError([Diagnostic(f"malformed JSON: {exc.msg}",
-                                    location=Location(file, exc.lineno, exc.colno))]) from None
+        return _Composer(loader, file, budget).document()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        if mark is None or "nesting depth" not in str(exc.problem):
+            raise
+        # libyaml's own bound (1,000), met while scanning ahead of the events we consume
+        fail(Location(file, mark.line + 1, mark.column + 1),
+             f"{budget.what} nests deeper than {budget.max_depth} levels")
+    finally:
+        loader.dispose()
+
+
+class _Composer:
+    def __init__(self, loader: Any, file: str, budget: Budget):
+        self.loader, self.file, self.budget = loader, file, budget
+        self.anchors: dict[str, yaml.Node] = {}
+
+    def _loc(self, mark: Any) -> Location:
+        return Location(self.file, mark.line + 1, mark.column + 1)
+
+    def document(self) -> yaml.Node | None:
+        get = self.loader.get_event
+        get()  # StreamStartEvent
+        if isinstance(get(), yaml.StreamEndEvent):
+            return None
+        node = self._node()
+        get()  # DocumentEndEvent
+        extra = get()
+        if not isinstance(extra, yaml.StreamEndEvent):
+            fail(self._loc(extra.start_mark), "the file holds more than one YAML document",
+                 hint="remove the '---' line; a spec is one document")
+        return node
+
+    def _node(self) -> yaml.Node:
+        """Iterative: the stack holds open collections, each with a pending mapping key."""
+        stack: list[list] = []
+        get, resolve, count = self.loader.get_event, self.loader.resolve, 0
+        max_nodes, max_depth = self.budget.max_nodes, self.budget.max_depth
+        while True:
+            event = get()
+            kind = event.__class__
+            if kind is yaml.ScalarEvent:
+                count += 1
+                tag = event.tag
+                if tag is None or tag == "!":
+                    tag = resolve(yaml.ScalarNode, event.value, event.implicit)
+                node = yaml.ScalarNode(tag, event.value, event.start_mark, None, event.style)
+            elif kind is yaml.SequenceEndEvent or kind is yaml.MappingEndEvent:
+                node = stack.pop()[0]
+            elif kind is yaml.AliasEvent:
+                node = self.anchors.get(event.anchor)
+                if node is None:
+                    fail(self._loc(event.start_mark), f"undefined alias '*{event.anchor}'",
+                         hint="define the anchor (&name) before using it")
+            else:
+                count += 1
+                if len(stack) > max_depth:  # this collection's depth, as the builder counts
+                    fail(self._loc(event.start_mark),
+                         f"{self.budget.what} nests deeper than {max_depth} levels")
+                node = self._collection(event, resolve)
+            if count > max_nodes:
+                fail(self._loc(event.start_mark),
+                     f"{self.budget.what} has more than {max_nodes} YAML nodes")
+            if kind is not yaml.AliasEvent and getattr(event, "anchor", None) is not None:
+                self.anchors[event.anchor] = node
+            if kind is yaml.SequenceStartEvent or kind is yaml.MappingStartEvent:
+                stack.append([node, None])
+                continue
+            if not stack:
+                return node
+            frame = stack[-1]
+            if frame[0].__class__ is yaml.SequenceNode:
+                frame[0].value.append(node)
+            elif frame[1] is None:
+                frame[1] = node
+            else:
+                frame[0].value.append((frame[1], node))
+                frame[1] = None
+
+    @staticmethod
+    def _collection(event: Any, resolve: Any) -> yaml.Node:
+        kind = yaml.SequenceNode if isinstance(event, yaml.SequenceStartEvent) else yaml.MappingNode
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = resolve(kind, None, event.implicit)
+        return kind(tag, [], event.start_mark, None, flow_style=event.flow_style)
+
+
+_STR, _INT, _SEQ, _MAP = (_CORE + t for t in ("str", "int", "seq", "map"))
+_CONSTRUCT = {tag: _constructor.yaml_constructors[tag] for tag in _SCALAR_TAGS}
 
 
 class _Builder:
-    def __init__(self, source: SourceMap):
-        self.source = source
-        self.count = 0
+    """Nodes → plain data, expanding aliases under the budget; records every path's mark."""
+
+    def __init__(self, source: SourceMap, budget: Budget):
+        self.source, self.budget, self.file = source, budget, source.file
 
     def _loc(self, node: yaml.Node) -> Location:
-        return Location(self.source.file, node.start_mark.line + 1, node.start_mark.column + 1)
-
-    def _fail(self, node: yaml.Node, message: str, path: PathKey, hint: str | None = None):
-        from .paths import format_path
-        raise SpecError([Diagnostic(message, path=format_path(path), location=self._loc(node),
-                                    hint=hint)])
+        return Location(self.file, node.start_mark.line + 1, node.start_mark.column + 1)
 
     def convert(self, node: yaml.Node, path: PathKey, depth: int) -> Any:
-        self.count += 1
-        if self.count > MAX_NODES:
-            self._fail(node, f"the spec expands to more than {MAX_NODES} YAML nodes", path,
-                       "this usually means nested aliases (&anchor / *alias) that multiply; "
-                       "use blocks and repeat instead")
-        if depth > MAX_DEPTH:
-            self._fail(node, f"the spec nests deeper than {MAX_DEPTH} levels", path,
-                       "a recursive alias (an anchor that refers to itself) causes this")
-        self.source.marks.setdefault(path, self._loc(node))
-        if isinstance(node, yaml.ScalarNode):
-            if node.tag not in _SCALAR_TAGS:
-                self._fail(node, f"YAML tag '{node.tag}' is not allowed", path,
-                           "specs hold plain strings, numbers, booleans, lists and mappings; "
-                           "remove the tag")
-            return _constructor.construct_object(node)
-        if node.tag not in (_CORE + "seq", _CORE + "map"):
-            self._fail(node, f"YAML tag '{node.tag}' is not allowed", path,
-                       "remove the tag; specs use plain lists and mappings")
-        if isinstance(node, yaml.SequenceNode):
+        budget = self.budget
+        budget.count += 1
+        if budget.count > budget.max_nodes or depth > budget.max_depth:
+            budget.refuse(self._loc(node), path, depth)
+        mark = node.start_mark
+        self.source.marks.setdefault(path, (self.file, mark.line + 1, mark.column + 1))
+        cls = node.__class__
+        if cls is yaml.ScalarNode:
+            return self._scalar(node, path)
+        if node.tag != _SEQ and node.tag != _MAP:
+            fail(self._loc(node), f"YAML tag '{node.tag}' is not allowed", path,
+                 "remove the tag; specs use plain lists and mappings")
+        if cls is yaml.SequenceNode:
             return [self.convert(item, path + (i,), depth + 1) for i, item in enumerate(node.value)]
+        return self._mapping(node, path, depth)
+
+    def _mapping(self, node: yaml.MappingNode, path: PathKey, depth: int) -> dict:
         result: dict[str, Any] = {}
+        marks = self.source.marks
         for key_node, value_node in node.value:
             if key_node.tag == _CORE + "merge":
-                self._fail(key_node, "YAML merge keys ('<<') are not supported", path,
-                           "use 'defaults' or a block to share arguments")
-            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in _SCALAR_TAGS:
-                self._fail(key_node, "mapping keys must be plain strings", path)
+                fail(self._loc(key_node), "YAML merge keys ('<<') are not supported", path,
+                     "use 'defaults' or a block to share arguments")
+            if key_node.__class__ is not yaml.ScalarNode or key_node.tag not in _SCALAR_TAGS:
+                fail(self._loc(key_node), "mapping keys must be plain strings", path)
             key = key_node.value
             if key in result:
-                self._fail(key_node, f"duplicate key '{key}'", path + (key,),
-                           "YAML keeps only the last value silently; remove one of them")
-            self.source.marks[path + (key,)] = self._loc(key_node)
+                fail(self._loc(key_node), f"duplicate key '{key}'", path + (key,),
+                     "YAML keeps only the last value silently; remove one of them")
+            if key_node.style == '"':  # only escapes can spell what the text check refused
+                self._check(value_problem(key), key_node, path)
+            mark = key_node.start_mark
+            marks[path + (key,)] = (self.file, mark.line + 1, mark.column + 1)
             result[key] = self.convert(value_node, path + (key,), depth + 1)
         return result
+
+    def _scalar(self, node: yaml.ScalarNode, path: PathKey) -> Any:
+        tag = node.tag
+        if tag == _STR:
+            if node.style == '"':
+                self._check(value_problem(node.value), node, path)
+            return node.value
+        construct = _CONSTRUCT.get(tag)
+        if construct is None:
+            fail(self._loc(node), f"YAML tag '{tag}' is not allowed", path,
+                 "specs hold plain strings, numbers, booleans, lists and mappings; remove the tag")
+        if tag == _INT:
+            self._check(int_text_problem(node.value), node, path)
+        value = construct(_constructor, node)
+        self._check(value_problem(value), node, path)
+        return value
+
+    def _check(self, problem: str | None, node: yaml.Node, path: PathKey) -> None:
+        if problem:
+            fail(self._loc(node), f"{self.budget.what} holds {problem}", path, _SCALAR_HINT)
+
+
+_SCALAR_HINT = "specs hold short numbers and printable text"
+
+
+def from_mapping(data: Mapping, file: str = "<dict>",
+                 budget: Budget | None = None) -> tuple[dict, SourceMap]:
+    """A Python mapping as a spec document: a checked, plain copy (lists for tuples) under the
+    same budgets as text. Positions are the mapping's name, with spec paths."""
+    source = SourceMap(file)
+    return _plain(data, (), 0, budget or Budget(), Location(file)), source
+
+
+def _plain(value: Any, path: PathKey, depth: int, budget: Budget, where: Location) -> Any:
+    budget.enter(where, path, depth)
+    if isinstance(value, Mapping):
+        result = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                fail(where, f"mapping keys must be strings, not {type(key).__name__}", path)
+            result[key] = _plain(item, path + (key,), depth + 1, budget, where)
+        return result
+    if isinstance(value, (list, tuple)):
+        return [_plain(item, path + (i,), depth + 1, budget, where) for i, item in enumerate(value)]
+    if value is not None and not isinstance(value, (str, int, float, bool)):
+        fail(where, f"a spec holds plain values, not {type(value).__name__}", path,
+             "use strings, numbers, booleans, None, lists and dicts")
+    problem = value_problem(value)
+    if problem:
+        fail(where, f"{budget.what} holds {problem}", path, _SCALAR_HINT)
+    return value
