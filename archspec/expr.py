@@ -4,27 +4,64 @@ Python's parser builds the syntax tree (so precedence and literals are familiar)
 whitelist of node types is interpreted here: arithmetic, comparisons, ``and``/``or``/``not``,
 ``a if c else b``, list/tuple/dict literals, indexing, and a few pure functions. Names resolve
 only to spec parameters. Nothing is ever passed to ``eval``; attribute access, lambdas,
-comprehensions and calls of anything else are rejected before evaluation. Sizes are bounded so
-that ``9 ** 9 ** 9`` cannot hang the checker.
+comprehensions, string formatting and calls of anything else are rejected before evaluation.
+
+Every value is bounded *before* it is built (archspec/limits.py): an integer's bits
+(``9 ** 9 ** 9``), a string's characters and a list's elements, nested ones included
+(``[[0] * 100000] * 100000``), and the total work of all the expressions of one spec, which a
+``Meter`` counts: one step per operation plus the size of every value built or scanned.
 """
 
 from __future__ import annotations
 
 import ast
 import functools
+import itertools
 import math
 import operator
 import re
 from typing import Any, Mapping
 
-MAX_LENGTH = 500
-MAX_INT_BITS = 128
+from .limits import MAX_EXPR_CHARS, MAX_EXPR_INT_BITS, MAX_EXPR_ITEMS, MAX_EXPR_WORK
 
-EXPR_RE = re.compile(r"^\$\{(.*)\}$", re.DOTALL)
+MAX_LENGTH = MAX_EXPR_CHARS
+MAX_INT_BITS = MAX_EXPR_INT_BITS
+MAX_ROUND_DIGITS = 64  # round(5, -10**30) would compute 10**(10**30)
+
+EXPR_RE = re.compile(r"\$\{(.*)\}", re.DOTALL)  # used with fullmatch: "${1}\n" is not one
 
 
 class ExprError(ValueError):
-    pass
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.hint = hint  # how to fix it, when more specific than the expression syntax
+
+
+class Meter:
+    """The work budget of every expression of one spec together (a repeat re-evaluates its
+    body's expressions once per iteration)."""
+
+    __slots__ = ("left", "limit")
+
+    def __init__(self, steps: int = MAX_EXPR_WORK):
+        self.left = self.limit = steps
+
+    def spend(self, steps: int) -> None:
+        self.left -= steps
+        if self.left < 0:
+            raise ExprError(f"the spec's expressions take more than {self.limit:,} steps in "
+                            f"total (large lists, strings or repeats of them)")
+
+
+class _Unmetered(Meter):
+    """For a lone evaluation (the API's ``evaluate``): each value is still bounded, and one
+    expression's operations are few, so only a spec's many evaluations need a shared count."""
+
+    def spend(self, steps: int) -> None:
+        pass
+
+
+_UNMETERED = _Unmetered()
 
 
 def make_divisible(value: float, divisor: int = 8, min_value: int | None = None) -> int:
@@ -37,12 +74,90 @@ def make_divisible(value: float, divisor: int = 8, min_value: int | None = None)
     return new
 
 
+def size(value: Any, limit: int = MAX_EXPR_ITEMS) -> int:
+    """A value's size: 1 for a number, its characters for a string, and for a list or dict 1
+    plus its length plus what its strings and nested containers add. Stops counting past
+    ``limit`` (the caller refuses the value then). Iterative: parameters can nest values
+    deeper than Python's recursion limit."""
+    if isinstance(value, str):
+        return max(1, len(value))
+    if not isinstance(value, _NESTED):
+        return 1
+    total, stack = 0, [value]
+    while stack and total <= limit:
+        current = stack.pop()
+        total += 1 + len(current)
+        if isinstance(current, dict):
+            total += sum(len(k) for k in current if isinstance(k, str))
+            current = current.values()
+        for item in current:
+            if isinstance(item, str):
+                total += len(item)
+            elif isinstance(item, _NESTED):
+                stack.append(item)
+    return total
+
+
+_NESTED = (list, tuple, dict)
+
+
+def _bounded(predicted: int, meter: Meter) -> None:
+    if predicted > MAX_EXPR_ITEMS:
+        raise ExprError(f"value too large: {predicted:,} elements or characters (the limit "
+                        f"is {MAX_EXPR_ITEMS:,})")
+    meter.spend(predicted)
+
+
+def _checked_int(value: Any) -> Any:
+    if isinstance(value, int) and value.bit_length() > MAX_INT_BITS:
+        raise ExprError(f"integer result too large (more than {MAX_INT_BITS} bits)")
+    if isinstance(value, complex):
+        raise ExprError("the result is a complex number (a fractional power of a negative "
+                        "number?)")
+    return value
+
+
+# --- functions ---------------------------------------------------------------------------------
+
+def _range(*args):
+    if any(not isinstance(a, int) or isinstance(a, bool) for a in args):
+        raise ExprError("range takes integers")
+    span = range(*args)
+    if len(span) >= MAX_EXPR_ITEMS:  # its size counts the list itself too
+        raise ExprError(f"range too large ({len(span):,} elements; the limit is "
+                        f"{MAX_EXPR_ITEMS:,})")
+    return list(span)
+
+
+def _sum(values, start=0):
+    """Numbers, or lists joined into one (linear, unlike Python's repeated concatenation)."""
+    if not isinstance(values, (list, tuple)):
+        raise ExprError("sum takes a list")
+    if isinstance(start, (list, tuple)):
+        if not all(isinstance(v, (list, tuple)) for v in values):
+            raise ExprError("sum of lists: every element must be a list")
+        return list(itertools.chain(start, *values))
+    if isinstance(start, str) or any(isinstance(v, (str, list, tuple, dict)) for v in values):
+        raise ExprError("sum adds numbers, or lists with a list as start: sum(lists, [])")
+    return sum(values, start)
+
+
+def _round(value, ndigits=None):
+    if ndigits is None:
+        return round(value)
+    if not isinstance(ndigits, int) or abs(ndigits) > MAX_ROUND_DIGITS:
+        raise ExprError(f"round's digits must be an integer from -{MAX_ROUND_DIGITS} to "
+                        f"{MAX_ROUND_DIGITS}")
+    return round(value, ndigits)
+
+
 FUNCTIONS = {
-    "min": min, "max": max, "abs": abs, "int": int, "float": float, "round": round,
-    "ceil": math.ceil, "floor": math.floor, "sqrt": math.sqrt, "len": len, "sum": sum,
-    "range": lambda *a: list(range(*a)),
-    "make_divisible": make_divisible,
+    "min": min, "max": max, "abs": abs, "int": int, "float": float, "round": _round,
+    "ceil": math.ceil, "floor": math.floor, "sqrt": math.sqrt, "len": len, "sum": _sum,
+    "range": _range, "make_divisible": make_divisible,
 }
+# Functions whose work grows with their arguments' size (the others take numbers or O(1)).
+_SCANNING = frozenset({"min", "max", "sum", "int", "float", "make_divisible"})
 
 BINARY = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
@@ -55,10 +170,13 @@ COMPARE = {
     ast.Gt: operator.gt, ast.GtE: operator.ge, ast.In: lambda a, b: a in b,
     ast.NotIn: lambda a, b: a not in b,
 }
+_SEQUENCES = (str, list, tuple)
+_CONTAINERS = (str, list, tuple, dict)
 
 
-def evaluate(text: str, names: Mapping[str, Any]) -> Any:
-    """Evaluate the inside of ``${...}``.
+def evaluate(text: str, names: Mapping[str, Any], meter: Meter | None = None) -> Any:
+    """Evaluate the inside of ``${...}``; ``meter`` is the spec's shared work budget (a fresh
+    one when not given).
 
     >>> evaluate("2 * f + 1", {"f": 3})
     7
@@ -69,9 +187,11 @@ def evaluate(text: str, names: Mapping[str, Any]) -> Any:
     ...
     archspec.expr.ExprError: unknown function '__import__'; available: abs, ceil, float, floor, int, len, make_divisible, max, min, range, round, sqrt, sum
     """
-    function = compiled(text)
+    function, cost = compiled(text)
+    meter = _UNMETERED if meter is None else meter
+    meter.spend(cost)
     try:
-        return function(names)
+        return function(names, meter)
     except ExprError:
         raise
     except RecursionError:
@@ -82,9 +202,10 @@ def evaluate(text: str, names: Mapping[str, Any]) -> Any:
 
 @functools.lru_cache(maxsize=4096)
 def compiled(text: str):
-    """The expression as a Python closure over the parameters. Parsing and checking happen
-    once per text (sweeps re-evaluate the same texts thousands of times); every node type is
-    checked against the whitelist here, before anything is evaluated."""
+    """The expression as a Python closure over the parameters and the meter, and its number
+    of operations. Parsing and checking happen once per text (sweeps re-evaluate the same
+    texts thousands of times); every node type is checked against the whitelist here, before
+    anything is evaluated."""
     if len(text) > MAX_LENGTH:
         raise ExprError(f"expression longer than {MAX_LENGTH} characters")
     try:
@@ -94,20 +215,21 @@ def compiled(text: str):
     except (RecursionError, MemoryError, ValueError):
         raise ExprError("expression is too deeply nested") from None
     try:
-        return _compile(tree.body)
+        return _compile(tree.body), sum(1 for _ in ast.walk(tree))
     except RecursionError:
         raise ExprError("expression is too deeply nested") from None
 
 
-def substitute(value: Any, names: Mapping[str, Any]) -> Any:
+def substitute(value: Any, names: Mapping[str, Any], meter: Meter | None = None) -> Any:
     """Replace every ``${...}`` string inside a parsed YAML value by its value."""
+    meter = _UNMETERED if meter is None else meter
     if isinstance(value, str):
-        match = EXPR_RE.match(value)
-        return evaluate(match.group(1), names) if match else value
+        match = EXPR_RE.fullmatch(value)
+        return evaluate(match.group(1), names, meter) if match else value
     if isinstance(value, list):
-        return [substitute(v, names) for v in value]
+        return [substitute(v, names, meter) for v in value]
     if isinstance(value, dict):
-        return {k: substitute(v, names) for k, v in value.items()}
+        return {k: substitute(v, names, meter) for k, v in value.items()}
     return value
 
 
@@ -125,36 +247,49 @@ def _constant(node: ast.Constant):
     value = node.value
     if not (isinstance(value, (int, float, str, bool)) or value is None):
         raise ExprError(f"literal {value!r} is not allowed")
-    return lambda names: value
+    _checked_int(value)
+    return lambda names, meter: value
 
 
 def _name(node: ast.Name):
     if node.id in _CONSTANTS:
         value = _CONSTANTS[node.id]
-        return lambda names: value
+        return lambda names, meter: value
     key = node.id
 
-    def lookup(names):
+    def lookup(names, meter):
         try:
             return names[key]
         except KeyError:
-            known = ", ".join(sorted(names)) or "none"
-            raise ExprError(f"unknown parameter '{key}' (known: {known})") from None
+            known = sorted(names)
+            shown = ", ".join(known[:20]) + (", ..." if len(known) > 20 else "")
+            raise ExprError(f"unknown parameter '{key}' (known: {shown or 'none'})") from None
     return lookup
 
 
-def _checked(op, left, right):
+def _head(sequence) -> int:
+    """What ``size`` counts for the list itself (a string has no such overhead)."""
+    return 0 if isinstance(sequence, str) else 1
+
+
+def _body(sequence) -> int:
+    return size(sequence) - _head(sequence)
+
+
+def _checked(op, left, right, meter: Meter):
+    """``left op right``, refused before it is computed when its result would be too big."""
     if op is operator.pow and isinstance(right, int) and isinstance(left, int):
         if abs(right) > 64 or abs(left).bit_length() * abs(right) > MAX_INT_BITS:
             raise ExprError("power too large")
-    if op is operator.mul and (isinstance(left, (list, str)) or isinstance(right, (list, str))):
-        count = right if isinstance(left, (list, str)) else left
-        if isinstance(count, int) and count > 100_000:
-            raise ExprError("repetition too large")
-    result = op(left, right)
-    if isinstance(result, int) and result.bit_length() > MAX_INT_BITS:
-        raise ExprError("integer result too large")
-    return result
+    elif op is operator.mod and isinstance(left, str):
+        raise ExprError("'%' formatting of strings is not allowed in expressions")
+    elif op is operator.mul and (isinstance(left, _SEQUENCES) or isinstance(right, _SEQUENCES)):
+        sequence, count = (left, right) if isinstance(left, _SEQUENCES) else (right, left)
+        if isinstance(count, int) and count > 0:
+            _bounded(_body(sequence) * count + _head(sequence), meter)
+    elif op is operator.add and isinstance(left, _SEQUENCES) and isinstance(right, _SEQUENCES):
+        _bounded(_body(left) + _body(right) + _head(left), meter)
+    return _checked_int(op(left, right))
 
 
 def _binop(node: ast.BinOp):
@@ -162,7 +297,7 @@ def _binop(node: ast.BinOp):
     if op is None:
         raise ExprError(f"operator '{type(node.op).__name__}' is not allowed")
     left, right = _compile(node.left), _compile(node.right)
-    return lambda names: _checked(op, left(names), right(names))
+    return lambda names, meter: _checked(op, left(names, meter), right(names, meter), meter)
 
 
 def _unaryop(node: ast.UnaryOp):
@@ -170,17 +305,17 @@ def _unaryop(node: ast.UnaryOp):
     if op is None:
         raise ExprError(f"operator '{type(node.op).__name__}' is not allowed")
     operand = _compile(node.operand)
-    return lambda names: op(operand(names))
+    return lambda names, meter: op(operand(names, meter))
 
 
 def _boolop(node: ast.BoolOp):
     values = [_compile(v) for v in node.values]
     is_and = isinstance(node.op, ast.And)
 
-    def run(names):
+    def run(names, meter):
         result = is_and
         for value in values:
-            result = value(names)
+            result = value(names, meter)
             if bool(result) != is_and:
                 return result
         return result
@@ -194,10 +329,12 @@ def _compare(node: ast.Compare):
     first = _compile(node.left)
     rest = [_compile(c) for c in node.comparators]
 
-    def run(names):
-        left = first(names)
+    def run(names, meter):
+        left = first(names, meter)
         for op, comparator in zip(ops, rest):
-            right = comparator(names)
+            right = comparator(names, meter)
+            if isinstance(left, _CONTAINERS) or isinstance(right, _CONTAINERS):
+                meter.spend(size(left) + size(right))  # comparing scans them
             if not op(left, right):
                 return False
             left = right
@@ -207,32 +344,89 @@ def _compare(node: ast.Compare):
 
 def _ifexp(node: ast.IfExp):
     test, body, orelse = _compile(node.test), _compile(node.body), _compile(node.orelse)
-    return lambda names: body(names) if test(names) else orelse(names)
+    return lambda names, meter: body(names, meter) if test(names, meter) \
+        else orelse(names, meter)
+
+
+def _static(node: ast.AST) -> bool:
+    """A literal of literals: its size is bounded by the expression's length, so building it
+    needs no check (``{18: [2, 2, 2, 2], 50: [3, 4, 6, 3]}``, the common case)."""
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return all(_static(e) for e in node.elts)
+    if isinstance(node, ast.Dict):
+        return all(k is not None and _static(k) and _static(v)
+                   for k, v in zip(node.keys, node.values))
+    return False
 
 
 def _list(node):
     items = [_compile(e) for e in node.elts]
-    return lambda names: [item(names) for item in items]
+    if _static(node):
+        return lambda names, meter: [item(names, meter) for item in items]
+
+    def run(names, meter):
+        values = [item(names, meter) for item in items]
+        if any(isinstance(v, _CONTAINERS) for v in values):
+            _bounded(size(values, MAX_EXPR_ITEMS), meter)
+        return values
+    return run
 
 
 def _dict(node: ast.Dict):
     if any(k is None for k in node.keys):
         raise ExprError("'**' is not allowed in expressions")
     pairs = [(_compile(k), _compile(v)) for k, v in zip(node.keys, node.values)]
-    return lambda names: {k(names): v(names) for k, v in pairs}
+    if _static(node):
+        return lambda names, meter: {k(names, meter): v(names, meter) for k, v in pairs}
+
+    def run(names, meter):
+        result = {k(names, meter): v(names, meter) for k, v in pairs}
+        _bounded(size(result, MAX_EXPR_ITEMS), meter)
+        return result
+    return run
 
 
 def _subscript(node: ast.Subscript):
     if isinstance(node.slice, ast.Slice):
         raise ExprError("slices are not allowed in expressions")
     container, index = _compile(node.value), _compile(node.slice)
+    index_text = ast.unparse(node.slice)
+    parameter = node.slice.id if isinstance(node.slice, ast.Name) else None
 
-    def run(names):
-        value = container(names)
+    def run(names, meter):
+        value = container(names, meter)
         if not isinstance(value, (list, dict, str)):
             raise ExprError(f"cannot index a {type(value).__name__}")
-        return value[index(names)]
+        key = index(names, meter)
+        try:
+            return value[key]
+        except (KeyError, IndexError, TypeError):
+            raise _missing(value, key, index_text, parameter) from None
     return run
+
+
+def _brief(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _missing(value: Any, key: Any, index_text: str, parameter: str | None) -> ExprError:
+    """``{18: ..., 34: ...}[depth]`` with depth = 100: say which values would do."""
+    key_text = _brief(repr(key))
+    shown = key_text if index_text == repr(key) else f"{_brief(index_text, 60)} = {key_text}"
+    if isinstance(value, dict):
+        keys = [_brief(repr(k)) for k in itertools.islice(value, 21)]
+        listed = ", ".join(keys[:20]) + (", ..." if len(keys) > 20 else "")
+        hint = f"{parameter} must be one of {listed} here" if parameter else None
+        return ExprError(f"{shown} is not one of {listed}", hint)
+    if not isinstance(key, int) or isinstance(key, bool):
+        return ExprError(f"{shown}: a {type(value).__name__} is indexed by an integer, not "
+                         f"{type(key).__name__}")
+    if not value:
+        return ExprError(f"{shown} is out of range: the {type(value).__name__} is empty")
+    return ExprError(f"{shown} is out of range for a {type(value).__name__} of {len(value)} "
+                     f"items (indices 0 to {len(value) - 1}, or -1 to -{len(value)} from the end)")
 
 
 def _call(node: ast.Call):
@@ -245,13 +439,16 @@ def _call(node: ast.Call):
     if node.keywords:
         raise ExprError("keyword arguments are not allowed in expressions")
     args = [_compile(a) for a in node.args]
-    is_range = node.func.id == "range"
+    scanning = node.func.id in _SCANNING
 
-    def run(names):
-        values = [a(names) for a in args]
-        if is_range and values and max(abs(v) for v in values if isinstance(v, int)) > 100_000:
-            raise ExprError("range too large")
-        return func(*values)
+    def run(names, meter):
+        values = [a(names, meter) for a in args]
+        if scanning:  # the arguments were bounded when built; scanning them is work
+            meter.spend(sum(size(v) for v in values))
+        result = func(*values)
+        if isinstance(result, _CONTAINERS):
+            _bounded(size(result), meter)
+        return _checked_int(result)
     return run
 
 

@@ -16,6 +16,7 @@ from typing import Optional
 
 from .errors import Diagnostic, ShapeError, SpecError
 from .ir.graph import Graph, Node
+from .limits import MAX_DIM
 from .ops.base import GLOBAL, Window, product
 
 BYTES_FP32 = 4
@@ -77,6 +78,11 @@ def _infer_node(graph: Graph, node: Node, diagnostics: list[Diagnostic]) -> None
     except ShapeError as exc:
         detail = f" (input shape {list(graph.to_spec_layout(shapes[0]))})" if count == 1 else ""
         _report(diagnostics, node, f"{exc}{detail}", exc.hint)
+        return
+    if any(d > MAX_DIM for d in result.shape):
+        _report(diagnostics, node, f"output shape {list(graph.to_spec_layout(result.shape))} has "
+                f"a dimension larger than {MAX_DIM:,}, the limit for every layer",
+                "check the sizes this layer is given (units, filters, size, ...)")
         return
     for message, hint in result.warnings:
         _report(diagnostics, node, message, hint, severity="warning")

@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from .errors import Diagnostic
+from .errors import Diagnostic, capped
 from .inference import BYTES_FP32
 from .ir.graph import Graph
 from .ops.base import product
@@ -51,6 +51,12 @@ def _row(graph: Graph, node) -> LayerRow:
         effective_stride=[_number(j) for j in jump] if jump is not None else None)
 
 
+def _warnings(graph: Graph) -> list[Diagnostic]:
+    """The first MAX_ERRORS warnings and a count of the rest: a generated spec can warn once
+    per layer, tens of thousands of times."""
+    return capped(d for d in graph.diagnostics if d.severity == "warning")[0]
+
+
 @dataclass
 class Report:
     name: str
@@ -85,7 +91,7 @@ class Report:
         return cls(graph.name, list(graph.to_spec_layout(graph.input_shape)),
                    list(graph.to_spec_layout(graph[graph.output].meta["shape"])),
                    "channels_first" if graph.channels_first else "channels_last",
-                   totals, [d for d in graph.diagnostics if d.severity == "warning"], graph)
+                   totals, _warnings(graph), graph)
 
     @property
     def layers(self) -> list[LayerRow]:

@@ -78,18 +78,38 @@ def test_skipped_last_item_makes_its_stand_in_the_output(tmp_path, inputs, outpu
     assert graph.output == output
 
 
-def test_skipped_item_naming_several_inputs_is_a_located_error(tmp_path):
+def test_skipped_merge_is_left_out_and_the_flow_goes_on_from_the_item_before(tmp_path):
+    # MobileNetV2's optional residual: an Add of the block input and the projection, last.
+    graph = graph_of(tmp_path, """
+        layers:
+          - Dense: {units: 8, name: a}
+          - Dense: {units: 8, name: b}
+          - Add: {inputs: [a, b], name: res, when: false}
+          - Dense: {units: 3, name: c}
+        """)
+    assert wiring(graph)["c"] == ["b"]
+
+
+def test_naming_a_skipped_merge_is_a_located_error(tmp_path):
     with pytest.raises(SpecError) as info:
         graph_of(tmp_path, """
             layers:
               - Dense: {units: 4, name: a}
               - Add: {inputs: [a, input], name: b, when: false}
+              - Dense: {units: 3, inputs: b}
             """)
     (error,) = info.value.diagnostics
-    assert "names 2 inputs" in error.message and "skipped" in error.message
-    assert error.path == "layers[1].inputs"
-    assert (error.location.line, error.location.column) == (6, 11)  # the inputs key
-    assert error.hint
+    assert "'b' is left out (when: false) and names several inputs" in error.message
+    assert error.path == "layers[2].inputs"
+    assert (error.location.line, error.location.column) == (7, 23)  # its inputs key
+    assert "name one of its inputs" in error.hint
+
+
+def test_mobilenet_v2_keeps_its_residuals_where_the_shapes_allow(spec_dir):
+    graph = archspec.analyze(spec_dir / "mobilenet_v2.yaml")
+    adds = [n for n in graph.layers if n.type == "Add"]
+    assert len(adds) == 10  # torchvision: 10 of the 17 inverted residual blocks add their input
+    assert all(len(set(n.inputs)) == 2 for n in adds)
 
 
 def test_skipped_item_with_an_unknown_input_is_reported_once(tmp_path):

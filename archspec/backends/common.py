@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import functools
 import keyword
+import math
 import re
 import textwrap
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from typing import Any, Callable, Iterable
 from .. import __version__
 from ..errors import Diagnostic, UnsupportedError
 from ..ir.graph import Graph, Node
+from ..ir.logits import LOGITS_OF, SQUASHING, output_activation
 
 _NOT_IDENTIFIER = re.compile(r"[^0-9A-Za-z_]")
 
@@ -47,10 +49,16 @@ def class_name(spec_name: str, reserved: Iterable[str] = ()) -> str:
 
 def literal(value: Any) -> str:
     """Source text for a number, bool, None, string or (nested) tuple; lists become tuples and
-    floats print as the shortest text that round-trips."""
+    floats print as the shortest text that round-trips. Validation keeps NaN and infinities
+    out of layers; should one arrive, an infinity is spelled as code that means it (``repr``
+    would give the undefined name ``inf``) and NaN is refused."""
     if isinstance(value, (list, tuple)):
         items = [literal(v) for v in value]
         return "(" + items[0] + ",)" if len(items) == 1 else "(" + ", ".join(items) + ")"
+    if isinstance(value, float) and not math.isfinite(value):
+        if math.isnan(value):
+            raise ValueError("no literal for NaN")
+        return 'float("inf")' if value > 0 else '-float("inf")'
     if isinstance(value, (bool, int, float, str)) or value is None:
         return repr(value)
     raise TypeError(f"no literal for {type(value).__name__}")
@@ -141,8 +149,40 @@ def header(facts: Facts, backend: str, input_shape: tuple[int, ...],
         f"non-trainable ({non_trainable_what}).",
         f"MACs per sample: {count['macs']:,} (FLOPs = 2 x MACs).",
     ]
+    note = output_note(graph, backend)
+    if note:
+        lines += ["", note]
     return [wrapped for line in lines
             for wrapped in (textwrap.wrap(line, 92, subsequent_indent="  ") or [""])]
+
+
+# (probabilities, logits) → the losses that go with them, per backend.
+_LOSSES = {
+    ("torch", "softmax"): ("nn.NLLLoss() on torch.log(output)", "nn.CrossEntropyLoss()"),
+    ("torch", "sigmoid"): ("nn.BCELoss()", "nn.BCEWithLogitsLoss()"),
+    ("keras", "softmax"): ("keras.losses.SparseCategoricalCrossentropy()",
+                           "keras.losses.SparseCategoricalCrossentropy(from_logits=True)"),
+    ("keras", "sigmoid"): ("keras.losses.BinaryCrossentropy()",
+                           "keras.losses.BinaryCrossentropy(from_logits=True)"),
+}
+
+
+def output_note(graph: Graph, backend: str) -> str | None:
+    """What the output is and which loss goes with it, when it ends in softmax or sigmoid (a
+    PyTorch loop that applies CrossEntropyLoss to probabilities trains badly and silently)."""
+    out = graph[graph.output]
+    dropped = out.meta.get(LOGITS_OF)
+    if dropped:
+        return (f"Returns logits: the spec's final {dropped} is left out (compiled with "
+                f"logits=True / --logits). Train with {_LOSSES[backend, dropped][1]}; "
+                f"{dropped} of the output gives the spec's probabilities.")
+    activation = output_activation(out)
+    if activation not in SQUASHING:
+        return None
+    probabilities, logits = _LOSSES[backend, activation]
+    return (f"The output ends in {activation}: it is probabilities, not logits. Train with "
+            f"{probabilities}, or compile with logits=True (--logits) for a model that "
+            f"returns logits and use {logits}.")
 
 
 def _doc_text(text: str) -> str:

@@ -21,7 +21,10 @@ from .common import (
 from .keras_codegen import HELPERS, RUNTIME, Context, Emitted, emit
 
 BACKEND = "keras"
-RESERVED = frozenset({"x", "inputs", "model", "keras", "layers", "ops", "build_model"}) | HELPERS
+# Names build_model's locals must not shadow: what it reads (modules, helpers, builtins that
+# literals may use) and its own variables.
+RESERVED = frozenset({"x", "inputs", "model", "keras", "layers", "ops", "build_model",
+                      "float", "math"}) | HELPERS
 
 
 def variable_names(graph: Graph) -> dict[str, str]:

@@ -11,6 +11,7 @@ docs/backends.md.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from keyword import iskeyword, issoftkeyword
 from pathlib import Path
 from typing import Optional
 
@@ -28,8 +29,10 @@ from .common import (
 
 RUNTIME = Path(__file__).with_name("torch_runtime.py")
 
-# Names a submodule or local variable must not take: nn.Module's own attributes, the generated
-# class' methods, and the names the generated file imports or defines.
+# Names a submodule or local variable must not take: nn.Module's public attributes (as of torch
+# 2.13; tests/test_hostile_specs.py fails when a newer torch adds one), the generated class'
+# methods, and the names the generated file imports, defines or calls. Every name starting with
+# "_" is avoided too, which covers nn.Module's private state (_modules, _parameters, ...).
 MODULE_ATTRIBUTES = frozenset("""
 T_destination add_module apply bfloat16 buffers call_super_init children compile cpu cuda double
 dump_patches eval extra_repr float forward get_buffer get_extra_state get_parameter get_submodule
@@ -40,7 +43,7 @@ register_load_state_dict_pre_hook register_module register_parameter register_st
 register_state_dict_pre_hook requires_grad_ set_extra_state set_submodule share_memory state_dict
 to to_empty train training type xpu zero_grad
 input_shape reset_parameters regularization_loss apply_constraints
-x inputs self torch nn F math super
+x inputs self torch nn F math super float
 """.split())
 HELPERS = frozenset("""keras_init_ max_norm_ trim_end ConvTranspose1dTrimmed ConvTranspose2dTrimmed
 SeparableConv PaddedPool GlobalPool PositionwiseLinear SpecFlatten Reshape KerasReLU
@@ -77,16 +80,28 @@ def torch_shape(shape: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(shape) if len(shape) < 2 else (shape[-1],) + tuple(shape[:-1])
 
 
+def _safe_attribute(name: str) -> bool:
+    return (name.isidentifier() and not name.startswith("_") and not iskeyword(name)
+            and not issoftkeyword(name) and name not in MODULE_ATTRIBUTES
+            and name not in HELPERS)
+
+
 def attribute_names(graph: Graph) -> dict[str, str]:
-    """Spec layer name → submodule attribute (equal unless the name would be unsafe)."""
-    reserved = set(MODULE_ATTRIBUTES | HELPERS)
+    """Spec layer name → submodule attribute and forward variable: the name itself when safe.
+    An unsafe one gets ``_`` appended (``eval_``, ``x_``; one starting with ``_`` is prefixed
+    with ``m`` first: ``m_modules``) until it is taken by nothing: not by a safe name (which
+    all keep theirs, whatever their order), a reserved name, or an earlier renamed one. So
+    the rule is collision-free and depends only on the spec."""
+    layers = [node.name for node in graph.nodes if not node.is_input]
+    taken = set(MODULE_ATTRIBUTES | HELPERS) | {n for n in layers if _safe_attribute(n)}
     names = {}
-    for node in graph.nodes:
-        if node.is_input:
+    for name in layers:
+        if _safe_attribute(name):
+            names[name] = name
             continue
-        text = "m" + node.name if node.name.startswith("__") else node.name
-        names[node.name] = identifier(text, reserved)
-        reserved.add(names[node.name])
+        renamed = identifier("m" + name if name.startswith("_") else name + "_", taken)
+        taken.add(renamed)
+        names[name] = renamed
     return names
 
 

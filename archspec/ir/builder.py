@@ -7,28 +7,38 @@ later items still get checked, and references to it do not cascade into more err
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from typing import Any, Optional
 
-import yaml
 from pydantic import ValidationError
 
-from ..errors import Diagnostic, SpecError, suggestion
-from ..expr import ExprError, substitute
+from ..errors import Diagnostic, SpecError, omitted, suggestion
+from ..expr import ExprError, Meter, substitute
 from ..expr import evaluate as evaluate_expression
+from ..limits import (
+    EXPANSION_STEPS_PER_LAYER,
+    MAX_CALL_DEPTH,
+    MAX_DIM,
+    MAX_ERRORS,
+    MAX_LAYERS,
+    MAX_SUGGESTION_NAMES,
+)
 from ..ops.base import Layer, layer_types
 from ..spec.diagnose import from_validation_error
 from ..spec.model import IDENTIFIER, REQUIRED, Spec, check_identifier
+from ..spec.overrides import parse_override  # noqa: F401 - moved to the spec layer
 from ..spec.paths import format_path
+from .bounds import LaterNames as _LaterNames
+from .bounds import item_key, shortened
 from .graph import INPUT, Graph, Node
 
-MAX_NODES = 200_000
 CACHE_LIMIT = 50_000
 # Layers are immutable, so one validated object serves every item with the same arguments,
 # across specs too: architecture sweeps re-check the same layers thousands of times.
 _VALIDATED: dict[tuple, Layer] = {}
-MAX_CALL_DEPTH = 32
+CALL_STEPS = 3
 STRUCTURAL = ("name", "inputs", "when")
 KEYWORDS = ("repeat", "group")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
@@ -37,18 +47,6 @@ _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 def snake(type_name: str) -> str:
     """Keras-style automatic names: Conv2D → conv2d, BatchNormalization → batch_normalization."""
     return _CAMEL.sub("_", type_name).lower()
-
-
-def parse_override(text: str) -> tuple[str, Any]:
-    """``--set depth=50`` → ("depth", 50); values are read as YAML scalars or lists."""
-    if "=" not in text:
-        raise ValueError(f"expected key=value, got {text!r}")
-    key, _, raw = text.partition("=")
-    try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError:
-        value = raw
-    return key.strip(), value
 
 
 def unique(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
@@ -63,16 +61,10 @@ def unique(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
     return result
 
 
-class _LaterNames:
-    """Names of the items after this one, computed only when a reference fails (so that the
-    error can say "defined later" rather than "unknown")."""
+# What the name of a disabled merge refers to: no layer name can equal it.
+_SKIPPED_MERGE = "\0skipped merge"
 
-    def __init__(self, items: list, index: int):
-        self.items, self.index = items, index
 
-    def __contains__(self, name: str) -> bool:
-        return any(isinstance(it, dict) and isinstance(body, dict) and body.get("name") == name
-                   for it in self.items[self.index + 1:] for body in it.values())
 
 
 _SCALARS = (str, int, float, bool, type(None))
@@ -129,8 +121,14 @@ class _Scope:
 
 
 class Builder:
-    def __init__(self, spec: Spec):
+    def __init__(self, spec: Spec, max_layers: Optional[int] = None):
         self.spec = spec
+        self.max_layers = MAX_LAYERS if max_layers is None else max_layers
+        # Expansion work is counted, not only the layers it makes: a repeat of empty repeats
+        # makes none, yet would loop forever.
+        self.steps_left = EXPANSION_STEPS_PER_LAYER * self.max_layers
+        self.meter = Meter()  # every expression of the spec shares one work budget
+        self.error_count = self.omitted = 0
         self.source = spec.source
         self.types = layer_types()
         self.hidden = frozenset(self.types) | frozenset(spec.blocks)
@@ -146,10 +144,57 @@ class Builder:
     def error(self, message: str, path: tuple, hint: str | None = None, received: Any = None,
               allowed: str | None = None, via: str | None = None, severity: str = "error",
               data_path: tuple | None = None) -> None:
+        if not self._room_for(severity):
+            return
         self.diagnostics.append(Diagnostic(
             message, path=format_path(path, self.hidden),
             location=self.source.locate(path if data_path is None else data_path),
             hint=hint, received=received, allowed=allowed, via=via, severity=severity))
+
+    def _room_for(self, severity: str = "error", count: int = 1) -> bool:
+        """Past MAX_ERRORS errors, further ones are only counted: describing each costs a
+        location and often a did-you-mean search."""
+        if severity != "error":
+            return True
+        self.error_count += count
+        if self.error_count > MAX_ERRORS:
+            self.omitted += count
+            return False
+        return True
+
+    def hint(self, word: str, choices) -> Optional[str]:
+        """A did-you-mean among at most MAX_SUGGESTION_NAMES names, and none once errors are
+        only being counted."""
+        if self.error_count >= MAX_ERRORS:
+            return None
+        return suggestion(word, list(itertools.islice(choices, MAX_SUGGESTION_NAMES)))
+
+    def spend(self, steps: int, path: tuple, via: Optional[str], what: str) -> None:
+        """Charge expansion work; past the budget the spec is refused at the item that
+        crossed it (nothing after it could be checked in bounded time anyway)."""
+        self.steps_left -= steps
+        if self.steps_left < 0:
+            self._refuse(f"{what}: expanding the spec takes more than "
+                         f"{EXPANSION_STEPS_PER_LAYER * self.max_layers:,} steps (items, repeat "
+                         f"iterations and block calls), the limit for {self.max_layers:,} "
+                         f"layers", path, via)
+
+    def _refuse(self, message: str, path: tuple, via: Optional[str]) -> None:
+        """Stop expanding. This error comes first, whatever was found before it: it is why
+        the rest of the spec went unchecked."""
+        earlier = self._finished()
+        self.diagnostics, self.error_count, self.omitted = [], 0, 0
+        self.error(message, path, via=via,
+                   hint=f"check repeat counts and parameters; a spec this large on purpose "
+                        f"needs --max-layers N (Python: max_layers=N), e.g. "
+                        f"{2 * self.max_layers:,}")
+        raise SpecError(self.diagnostics + earlier)
+
+    def _finished(self) -> list[Diagnostic]:
+        diagnostics = unique(self.diagnostics)
+        if self.omitted:
+            diagnostics.append(omitted(self.omitted, self.source.file))
+        return diagnostics
 
     def evaluate(self, value: Any, env: dict, path: tuple, via: str | None) -> Any:
         if type(value) is dict:  # per key, so an error points at its own field
@@ -163,12 +208,15 @@ class Builder:
             return value
         try:
             if isinstance(value, str) and value.endswith("}"):
-                return evaluate_expression(value[2:-1], env)
-            return substitute(value, env)
+                return evaluate_expression(value[2:-1], env, self.meter)
+            return substitute(value, env, self.meter)
         except ExprError as exc:
+            # The expression itself is shown: with --set, the user may never have read it.
             self.error(f"in expression: {exc}", path, via=via,
-                       hint="expressions are ${...} with parameters, numbers, + - * / // % **, "
-                            "comparisons, 'a if c else b', lists and min/max/ceil/floor/...")
+                       received=value if isinstance(value, str) else None,
+                       hint=getattr(exc, "hint", None) or
+                       "expressions are ${...} with parameters, numbers, + - * / // % **, "
+                       "comparisons, 'a if c else b', lists and min/max/ceil/floor/...")
             raise
 
     # --- entry point ----------------------------------------------------------------------
@@ -184,7 +232,7 @@ class Builder:
         scope.names[INPUT] = INPUT
         defaults = self._defaults(spec.defaults, ("defaults",), {})
         output = self._items(spec.layers, ("layers",), scope, env, defaults, INPUT, None)
-        self.diagnostics = unique(self.diagnostics)
+        self.diagnostics = self._finished()
         if shape is None:
             raise SpecError(self.diagnostics)
         # Returned even with errors: inference still checks the valid part, so shape errors
@@ -222,13 +270,13 @@ class Builder:
             cls = self.types.get(type_name)
             if cls is None:
                 self.error(f"defaults name an unknown layer type '{type_name}'", path + (type_name,),
-                           hint=suggestion(type_name, self.types))
+                           hint=self.hint(type_name, self.types))
                 continue
             for key in args:
                 if key not in cls.model_fields or key in ("type", "name", "inputs"):
                     self.error(f"unknown field '{key}' for {type_name} in defaults",
                                path + (type_name, key),
-                               hint=suggestion(key, [f for f in cls.model_fields if f != "type"]))
+                               hint=self.hint(key, [f for f in cls.model_fields if f != "type"]))
             merged.setdefault(type_name, {}).update(args)
         return merged
 
@@ -237,6 +285,7 @@ class Builder:
                prev: Optional[str], via: Optional[str]) -> Optional[str]:
         for index, item in enumerate(items):
             path = base + (index,)
+            self.spend(1, path, via, "at this item")
             parsed = self._classify(item, path, via)
             if parsed is None:
                 prev = None
@@ -253,34 +302,30 @@ class Builder:
                     continue
             later = _LaterNames(items, index)
             prev = self.handlers[kind](key, body, path, scope, env, defaults, prev, via, later)
-            if len(self.nodes) > MAX_NODES:
-                self.error(f"the spec expands to more than {MAX_NODES} layers", path,
-                           hint="check repeat counts and parameters")
-                raise SpecError(self.diagnostics)
         return prev
 
     def _skip(self, key: str, body: dict, path: tuple, scope: _Scope, prev: Optional[str], via,
               later: _LaterNames) -> str:
         """A disabled item becomes the identity on its input: its name, and the implicit input
         of the item after it, stand for what it would have read — the named ``inputs`` if it
-        has them (an optional shortcut written after the main branch), else the item before."""
+        has one (an optional shortcut written after the main branch), else the item before.
+        A disabled merge (several ``inputs``, such as MobileNetV2's optional residual Add) is
+        simply left out: the flow goes on from the item before, and its name stands for none
+        of its inputs, so naming it later is an error."""
         refs = body.get("inputs")
         raw_name = body.get("name")
-        stand_in = prev
+        stand_in = name_target = prev
         if refs is not None:
             resolved = self._resolve(refs, prev, scope, path + (key,), via, later, raw_name)
-            if resolved is not None and len(resolved) > 1:
-                self.error(f"a skipped item (when: false) stands for its input, but this one "
-                           f"names {len(resolved)} inputs", path + (key, "inputs"), via=via,
-                           received=refs,
-                           hint="give the optional item one input, or make the item that "
-                                "merges them optional instead")
-                resolved = None
-            stand_in = resolved[0] if resolved else None
-        stand_in = stand_in or "?"  # an unresolved input was reported; don't cascade
+            if resolved is None:
+                stand_in = name_target = None
+            elif len(resolved) == 1:
+                stand_in = name_target = resolved[0]
+            else:
+                name_target = _SKIPPED_MERGE
         if isinstance(raw_name, str):
-            scope.names[raw_name] = stand_in
-        return stand_in
+            scope.names[raw_name] = name_target or "?"
+        return stand_in or "?"  # an unresolved input was reported; don't cascade
 
     def _classify(self, item: Any, path: tuple, via: Optional[str]):
         if isinstance(item, str):
@@ -303,7 +348,7 @@ class Builder:
             return key, key, body
         choices = list(self.types) + list(self.spec.blocks) + list(KEYWORDS)
         self.error(f"unknown layer type '{key}'", path + (key,), via=via,
-                   hint=suggestion(key, choices) or "see 'archspec schema' for the layer types")
+                   hint=self.hint(key, choices) or "see 'archspec schema' for the layer types")
         return None
 
     def _name(self, raw: Any, type_name: str, scope: _Scope, path: tuple, via) -> Optional[str]:
@@ -346,6 +391,12 @@ class Builder:
             target = scope.lookup(ref)
             if target is None and scope.top_level() and ref in self.by_name:
                 target = self.by_name[ref].name
+            if target == _SKIPPED_MERGE:
+                self.error(f"'{ref}' is left out (when: false) and names several inputs, so it "
+                           f"stands for none of them", path + ("inputs",), via=via,
+                           hint="name one of its inputs here, or give the optional item a "
+                                "single input")
+                return None
             if target is None:
                 where = path + ("inputs", i) if len(refs) > 1 else path + ("inputs",)
                 if ref == own_name:
@@ -357,22 +408,21 @@ class Builder:
                                hint="move the layer up, or if each needs the other, the graph has "
                                     "a cycle, which a feed-forward network cannot have")
                 else:
-                    visible = [n for n in self._visible(scope)]
                     self.error(f"unknown layer '{ref}' in inputs", where, via=via,
-                               hint=suggestion(ref, visible))
+                               hint=self.hint(ref, self._visible(scope)))
                 return None
             resolved.append(target)
         return resolved
 
-    def _visible(self, scope: _Scope) -> list[str]:
-        names: list[str] = []
+    def _visible(self, scope: _Scope):
+        """The names ``scope`` sees, nearest first (the likeliest meant, and what the bounded
+        did-you-mean search keeps)."""
         s: Optional[_Scope] = scope
         while s is not None:
-            names.extend(s.names)
+            yield from reversed(s.names)
             if s.isolated:
                 break
             s = s.parent
-        return names
 
     # --- a layer ----------------------------------------------------------------------------
     def _layer(self, type_name, body, path, scope, env, defaults, prev, via, later):
@@ -427,8 +477,9 @@ class Builder:
         try:
             layer = cls.model_validate(args)
         except ValidationError as exc:
-            self.diagnostics.extend(from_validation_error(
-                exc, path, self.source, cls, self.hidden, via, data_path=data_path))
+            if self._room_for("error", exc.error_count()):
+                self.diagnostics.extend(from_validation_error(
+                    exc, path, self.source, cls, self.hidden, via, data_path=data_path))
             return None
         if key is not None:
             if len(_VALIDATED) > CACHE_LIMIT:
@@ -444,6 +495,9 @@ class Builder:
         return node.name
 
     def _register(self, node: Node, short: Optional[str], scope: _Scope) -> None:
+        if len(self.nodes) > self.max_layers:  # nodes[0] is the input
+            self._refuse(f"the spec expands to more than {self.max_layers:,} layers",
+                         node.path_key, node.via)
         self.nodes.append(node)
         self.by_name[node.name] = node
         if short:
@@ -466,11 +520,11 @@ class Builder:
         except ExprError:
             return self._placeholder(raw_name, scope, path, via, prev)
         declared = definition.param_defaults()
-        errors_before = len(self.diagnostics)
+        errors_before = self.error_count
         for key in arguments:
             if key not in declared:
                 self.error(f"block '{block}' has no parameter '{key}'", data_path + (key,),
-                           via=via, hint=suggestion(key, declared),
+                           via=via, hint=self.hint(key, declared),
                            allowed=", ".join(declared) or "none")
         block_env = dict(self._spec_env())
         for key, default in declared.items():
@@ -485,8 +539,11 @@ class Builder:
                     block_env[key] = self.evaluate(default, block_env, ("blocks", block, "params"), via)
                 except ExprError:
                     block_env[key] = None
-        if len(self.diagnostics) > errors_before:  # expanding would only add echoes
+        if self.error_count > errors_before:  # expanding would only add echoes
             return self._placeholder(raw_name, scope, path, via, prev)
+        # A call costs about what three layers do (a scope, the parameters, the defaults).
+        self.spend(CALL_STEPS + len(block_env) // 32 + len(definition.defaults), data_path,
+                   via, f"at this call of block '{block}'")
         if block in self.call_stack or len(self.call_stack) >= MAX_CALL_DEPTH:
             self.error(f"block '{block}' calls itself (through {' -> '.join(self.call_stack)})",
                        data_path, via=via)
@@ -527,7 +584,7 @@ class Builder:
         inner_defaults = self._defaults(definition.defaults, ("blocks", block, "defaults"),
                                         self._spec_defaults())
         call_via = f"{format_path(path)} ({block} '{name}')"
-        call_via = f"{via} -> {call_via}" if via else call_via
+        call_via = shortened(f"{via} -> {call_via}") if via else call_via
         self.call_stack.append(block)
         try:
             return self._items(definition.layers, ("blocks", block, "layers"), inner, block_env,
@@ -556,15 +613,15 @@ class Builder:
         fields = ("times", "layers", "index", "name", "start")
         for key in sorted(set(body) - set(fields)):
             self.error(f"unknown field '{key}' in repeat", data_path + (key,), via=via,
-                       hint=suggestion(key, fields))
+                       hint=self.hint(key, fields))
         try:
             times = self.evaluate(body["times"], env, data_path + ("times",), via)
         except ExprError:
             return None
         start = body.get("start", 0)
         for label, value in (("times", times), ("start", start)):
-            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_NODES:
-                self.error(f"repeat {label} must be an integer from 0 to {MAX_NODES}",
+            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_DIM:
+                self.error(f"repeat {label} must be an integer from 0 to {MAX_DIM:,}",
                            data_path + (label,), received=value, via=via)
                 return None
         index = body.get("index", "i")
@@ -582,13 +639,29 @@ class Builder:
                        received=name, via=via)
             return None
         layers = body["layers"] if isinstance(body["layers"], list) else [body["layers"]]
+        self._predict(times, layers, data_path + ("times",), via)
+        # Each iteration copies the parameters (a spec with thousands pays for them).
+        iteration_cost = 1 + len(env) // 32
         for i in range(start, start + times):
+            self.spend(iteration_cost, data_path, via, f"at iteration {i} of this repeat")
             # Iteration i's layers are named <name><i>_<layer>, e.g. layer1_0_conv1.
             inner = _Scope(scope.qualify(f"{name}{i}"), scope,
                            auto_prefix=scope.auto_prefix if auto else None)
             prev = self._items(layers, data_path + ("layers",), inner, {**env, index: i},
                                defaults, prev, via)
         return prev
+
+    def _predict(self, times: int, layers: list, path: tuple, via) -> None:
+        """Refuse a repeat before expanding it when its size is certain to cross a limit:
+        ``times`` x its own items (nested repeats and blocks are checked when reached)."""
+        own_layers = sum(1 for item in layers if item_key(item) in self.types)
+        if times * own_layers > self.max_layers - (len(self.nodes) - 1):
+            self._refuse(f"this repeat makes {times:,} x {own_layers} layers, more than the "
+                         f"limit of {self.max_layers:,} layers in a spec", path, via)
+        if times * (max(1, len(layers)) + 1) > self.steps_left:
+            self._refuse(f"this repeat of {times:,} iterations ({len(layers)} item(s) each) "
+                         f"would take more than the {EXPANSION_STEPS_PER_LAYER * self.max_layers:,}"
+                         f" expansion steps allowed for {self.max_layers:,} layers", path, via)
 
     def _group(self, _key, body, path, scope, env, defaults, prev, via, later):
         data_path = path + ("group",)
@@ -597,15 +670,16 @@ class Builder:
             return None
         for key in sorted(set(body) - {"layers", "defaults"}):
             self.error(f"unknown field '{key}' in group", data_path + (key,), via=via,
-                       hint=suggestion(key, ["layers", "defaults"]))
+                       hint=self.hint(key, ["layers", "defaults"]))
         inner_defaults = self._defaults(body.get("defaults") or {}, data_path + ("defaults",),
                                         defaults)
         return self._items(body["layers"], data_path + ("layers",), scope, env, inner_defaults,
                            prev, via)
 
 
-def build_graph(spec: Spec) -> Graph:
-    return Builder(spec).build()
+def build_graph(spec: Spec, max_layers: Optional[int] = None) -> Graph:
+    """The graph IR of ``spec``; ``max_layers`` raises (or lowers) the expansion limit."""
+    return Builder(spec, max_layers).build()
 
 
 __all__ = ["Builder", "build_graph", "parse_override", "snake"]

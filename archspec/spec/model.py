@@ -10,17 +10,21 @@ from __future__ import annotations
 import json
 import keyword
 import re
-from typing import Any, Literal, Optional, Union
+from typing import Any, ClassVar, Literal, Optional, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
+from ..errors import ArgumentError, Diagnostic, caller_location
+from ..limits import MAX_DIM
 from ..ops.base import Layer
+from ..ops.docs import Documented
+from ..ops.explain import arguments_error
 from .source import SourceMap
 
-IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
-SPEC_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63}$")
-MAX_DIM = 2**31 - 1
+# \Z, not $: "$" also matches before a final newline, so "fc\n" would pass as a name.
+IDENTIFIER = re.compile(r"\A[A-Za-z_][A-Za-z0-9_]{0,63}\Z")
+SPEC_NAME = re.compile(r"\A[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63}\Z")
 
 
 def check_identifier(value: str, what: str) -> str:
@@ -51,10 +55,36 @@ def _plain(item: Any) -> Any:
     return item
 
 
+def _refuse(message: str, path: str, received: Any = None, hint: Optional[str] = None):
+    raise ArgumentError([Diagnostic(message, path=path, location=caller_location(),
+                                    received=received, hint=hint)])
+
+
+def _check_items(layers: Any, path: str) -> list:
+    items = layers if isinstance(layers, (list, tuple)) else [layers]
+    for i, item in enumerate(items):
+        if not isinstance(item, (Layer, str, dict)):
+            _refuse(f"a layer item must be a layer (Conv2D(32, 3)), a type name ('Flatten') or "
+                    f"a mapping ({{'Conv2D': {{'filters': 32}}}}), not {type(item).__name__}",
+                    f"{path}[{i}]")
+    return list(items)
+
+
 def repeat(times: Union[int, str], layers: list, index: str = "i",
            name: Optional[str] = None) -> dict:
-    """A ``repeat`` item: ``layers`` expanded ``times`` times, with ``index`` bound to 0, 1, …"""
-    body: dict[str, Any] = {"times": times, "layers": _plain(layers)}
+    """A ``repeat`` item: ``layers`` expanded ``times`` times, with ``index`` bound to 0, 1, …
+    Raises ``ArgumentError`` for arguments a spec could not hold."""
+    is_count = isinstance(times, int) and not isinstance(times, bool) and times >= 0
+    if not (is_count or (isinstance(times, str) and times.startswith("${"))):
+        _refuse("repeat times must be an integer from 0, or a ${...} expression",
+                "repeat.times", received=times)
+    for label, value in (("index", index), ("name", name)):
+        if value is not None and not (isinstance(value, str) and (
+                IDENTIFIER.match(value) or (label == "name" and value == ""))):
+            _refuse(f"repeat {label} must be an identifier" + (" or ''" if label == "name"
+                                                                 else ""),
+                    f"repeat.{label}", received=value)
+    body: dict[str, Any] = {"times": times, "layers": _plain(_check_items(layers, "repeat.layers"))}
     if index != "i":
         body["index"] = index
     if name:
@@ -62,13 +92,35 @@ def repeat(times: Union[int, str], layers: list, index: str = "i",
     return {"repeat": body}
 
 
-def call(block: str, **arguments: Any) -> dict:
+def call(block: str, /, **arguments: Any) -> dict:
     """A call of a block defined under ``blocks``: ``call("residual_block", filters=64)``."""
-    return {block: arguments}
+    if not isinstance(block, str) or not IDENTIFIER.match(block):
+        _refuse("call's first argument is the name of a block defined under 'blocks'", "call",
+                received=block)
+    return {block: _plain(arguments)}
 
 
-class InputSpec(BaseModel):
+class _Checked(BaseModel, metaclass=Documented):
+    """Constructors that raise ``ArgumentError`` (messages as for the same mistake in a spec
+    file, at the caller's line) instead of pydantic's ValidationError; ``help()`` shows what
+    archspec defines."""
+
+    def __init__(self, /, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise arguments_error(exc, type(self)) from None
+
+    # The loader's model_validate keeps pydantic's error, which it locates in the file.
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
+
+class InputSpec(_Checked):
+    """The model's input: its shape without the batch, in ``layout`` (channels_last, Keras'
+    default, or channels_first, PyTorch's)."""
     model_config = ConfigDict(extra="forbid")
+    field_examples: ClassVar[dict[str, str]] = {"shape": "[28, 28, 1]",
+                                                "layout": "channels_first"}
     shape: list[Union[int, str]] = Field(min_length=1, max_length=4)
     layout: Literal["channels_last", "channels_first"] = "channels_last"
 
@@ -83,10 +135,13 @@ class InputSpec(BaseModel):
         return value
 
 
-class BlockDef(BaseModel):
+class BlockDef(_Checked):
     """A parameterised group of layers, called like a layer: ``- residual_block: {filters: 64}``.
     ``params`` lists required names, or ``{name: default}`` mappings for optional ones."""
     model_config = ConfigDict(extra="forbid")
+    field_examples: ClassVar[dict[str, str]] = {
+        "params": "[filters, {stride: 1}]", "inputs": "[input]",
+        "defaults": "{Conv2D: {padding: same}}", "layers": "[{Conv2D: {filters: 64}}]"}
     description: str = ""
     params: Union[list[Union[str, dict[str, Any]]], dict[str, Any]] = Field(default_factory=dict)
     inputs: list[str] = Field(default_factory=lambda: ["input"], min_length=1)
@@ -124,11 +179,26 @@ class _Required:
 REQUIRED = _Required()
 
 
-class Spec(BaseModel):
+class Spec(_Checked):
     """A whole architecture. Build it from a file with ``archspec.load`` or directly:
     ``Spec(name="mnist_cnn", input=[28, 28, 1], layers=[Conv2D(32, 3, activation="relu"), ...])``.
+
+    Fields (docs/spec-language.md has the whole language):
+      name: letters, digits, _ - . (at most 64)
+      input: the input shape without the batch, [28, 28, 1], or {shape: [...], layout:
+          channels_first} (Keras' input_shape)
+      layers: layer objects, type names ("Flatten") or {type: arguments} mappings, and
+          repeat(...)/call(...) items
+      params, defaults, blocks: spec parameters (``${...}``), per-type default arguments,
+          reusable groups of layers
+      description, reference: free text, and what the spec reproduces
+    Mistakes raise ``ArgumentError``.
     """
     model_config = ConfigDict(extra="forbid")
+    field_examples: ClassVar[dict[str, str]] = {
+        "name": "mnist_cnn", "input": "{shape: [28, 28, 1]}", "params": "{depth: 50}",
+        "defaults": "{Conv2D: {padding: same}}", "layers": "[Flatten, {Dense: {units: 10}}]",
+        "blocks": "{residual: {params: [filters], layers: [{Conv2D: {filters: '${filters}'}}]}}"}
     archspec: Literal[1] = 1
     name: str
     description: str = ""
@@ -185,7 +255,7 @@ class Spec(BaseModel):
     def source(self) -> SourceMap:
         return self._source
 
-    def with_params(self, **overrides: Any) -> "Spec":
+    def with_params(self, /, **overrides: Any) -> "Spec":
         """A copy with some spec parameters changed (what ``--set k=v`` does)."""
         from ..errors import Diagnostic, SpecError, suggestion
         unknown = [k for k in overrides if k not in self.params]
