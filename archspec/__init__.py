@@ -14,11 +14,11 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "archspec.api": ["analyze", "check", "compile", "generate"],
-    "archspec.errors": ["Diagnostic", "SpecError", "UnsupportedError"],
+    "archspec.errors": ["ArgumentError", "Diagnostic", "SpecError", "UnsupportedError"],
     "archspec.weights": ["get_weights", "set_weights", "transfer_weights"],
     "archspec.verify": ["verify"],
     "archspec.reference": ["load_reference_weights"],
-    "archspec.spec.load": ["load"],
+    "archspec.spec.load": ["load", "loads"],
     "archspec.spec.model": ["BlockDef", "InputSpec", "Spec", "call", "repeat"],
     "archspec.ops.activation": ["ELU", "GELU", "Activation", "LeakyReLU", "ReLU", "Sigmoid",
                                 "SiLU", "Softmax", "Tanh"],

@@ -7,8 +7,11 @@ may import it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import sys
+from dataclasses import dataclass, field, replace
 from typing import Iterable, Sequence
+
+from .limits import MAX_ERRORS
 
 
 @dataclass(frozen=True)
@@ -20,6 +23,8 @@ class Location:
     def __str__(self) -> str:
         if self.line is None:
             return self.file
+        if self.column is None:  # a line of Python code calling the API
+            return f"{self.file}:{self.line}"
         return f"{self.file}:{self.line}:{self.column}"
 
 
@@ -62,16 +67,67 @@ class Diagnostic:
         }
 
 
+@dataclass(frozen=True)
+class Omitted(Diagnostic):
+    """Stands for ``count`` diagnostics past the cap, which were counted but never built:
+    describing each (locating it, searching for a did-you-mean) would cost time, and a wall
+    of text helps nobody."""
+    count: int = 0
+
+
+def omitted(count: int, file: str = "<spec>") -> Omitted:
+    return Omitted(f"{count:,} more problem{'s' if count != 1 else ''} not shown (archspec "
+                   f"reports the first {MAX_ERRORS} errors and {MAX_ERRORS} warnings)",
+                   location=Location(file), count=count,
+                   hint="fix the ones shown and check again")
+
+
+def capped(diagnostics: Iterable[Diagnostic]) -> tuple[list[Diagnostic], dict[str, int]]:
+    """The first MAX_ERRORS errors and MAX_ERRORS warnings in order, then one ``Omitted`` for
+    everything else (earlier ``Omitted`` counts included); and how many of each severity there
+    were in all."""
+    kept: list[Diagnostic] = []
+    seen: dict[str, int] = {"error": 0, "warning": 0}
+    dropped: dict[str, int] = {"error": 0, "warning": 0}
+    for d in diagnostics:
+        if isinstance(d, Omitted):
+            dropped[d.severity] = dropped.get(d.severity, 0) + d.count
+            continue
+        count = seen[d.severity] = seen.get(d.severity, 0) + 1
+        if count <= MAX_ERRORS:
+            kept.append(d)
+        else:
+            dropped[d.severity] = dropped.get(d.severity, 0) + 1
+    if any(dropped.values()):
+        file = kept[-1].location.file if kept else "<spec>"
+        summary = omitted(sum(dropped.values()), file)
+        kept.append(summary if dropped["error"] else replace(summary, severity="warning"))
+    totals = {k: min(seen.get(k, 0), MAX_ERRORS) + dropped.get(k, 0) for k in seen | dropped}
+    return kept, totals
+
+
 class SpecError(Exception):
-    """A spec is invalid. Carries every independent diagnostic found, not just the first."""
+    """A spec is invalid. Carries every independent diagnostic found, not just the first (up
+    to ``MAX_ERRORS`` of each severity; ``error_count`` and ``warning_count`` count all)."""
 
     def __init__(self, diagnostics: Sequence[Diagnostic]):
-        self.diagnostics = list(diagnostics)
+        self.diagnostics, totals = capped(diagnostics)
+        self.error_count, self.warning_count = totals["error"], totals["warning"]
         super().__init__("\n".join(d.format() for d in self.diagnostics))
 
     @property
     def errors(self) -> list[Diagnostic]:
         return [d for d in self.diagnostics if d.severity == "error"]
+
+
+class ArgumentError(SpecError, ValueError, TypeError):
+    """Python code built a layer or spec object with arguments archspec rejects:
+    ``Conv2D(filter=8, kernel_size=3)``. Same messages and hints as the same mistake in YAML.
+
+    A ``SpecError`` like every other spec problem. Also a ``ValueError``, as pydantic's
+    ValidationError (what these constructors raised before) is, and a ``TypeError``, as Python
+    raises for an unknown keyword or too many positional arguments: ``except ValueError`` and
+    ``except TypeError`` written around layer construction keep working."""
 
 
 class UnsupportedError(SpecError):
@@ -85,6 +141,18 @@ class ShapeError(ValueError):
         super().__init__(message)
         self.hint = hint
         self.field = field
+
+
+def caller_location() -> Location:
+    """The line of user code that called into archspec: the innermost frame outside archspec
+    and pydantic, for errors raised by Python constructors."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        module = frame.f_globals.get("__name__") or ""
+        if module.partition(".")[0] not in ("archspec", "pydantic", "pydantic_core"):
+            return Location(frame.f_code.co_filename, frame.f_lineno)
+        frame = frame.f_back
+    return Location("<python>")
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:

@@ -178,7 +178,7 @@ def test_huge_sizes_are_bounded(tmp_path):
     path.write_text("name: huge\ninput: {shape: [4]}\nlayers:\n  - repeat: {times: 10000000, layers: [Dense: 4]}\n")
     with pytest.raises(SpecError) as info:
         archspec.check(path)
-    assert "repeat times must be an integer from 0 to" in str(info.value)
+    assert "this repeat makes 10,000,000 x 1 layers" in str(info.value)
     path.write_text("name: pow\ninput: {shape: [4]}\nlayers:\n  - Dense: {units: '${9 ** 9 ** 9}'}\n")
     with pytest.raises(SpecError) as info:
         archspec.check(path)
@@ -197,3 +197,76 @@ def test_unknown_override(spec_dir):
     with pytest.raises(SpecError) as info:
         archspec.check(spec_dir / "resnet.yaml", params={"dept": 50})
     assert "did you mean 'depth'?" in str(info.value)
+
+
+# --- messages a new user can act on (issue 9) -------------------------------------------------
+
+@pytest.mark.parametrize("text, marker", [
+    ("name: t\ninput: {shape: [4]}\nlayers:\n\t- Flatten\n", "\t"),
+    ("name: t\ninput: {shape: [4]}\nlayers:\n  - Dense:\n      units: 3\n\t  use_bias: false\n", "\t"),
+    ("name: t\ninput: {shape: [4]}\nlayers:\n  - Dense:\n    \tunits: 3\n", "\t"),
+])
+def test_tabs_are_named_at_the_tab(tmp_path, text, marker):
+    d = one(errors_of(text, tmp_path=tmp_path))
+    assert "tab" in d.message and "YAML forbids tabs for indentation" in d.message
+    assert "spaces" in d.hint
+    assert (d.location.line, d.location.column) == position(text, marker)
+
+
+def test_expression_index_names_the_choices(spec_dir):
+    with pytest.raises(SpecError) as info:
+        archspec.check(spec_dir / "resnet.yaml", params={"depth": 100})
+    (d,) = info.value.diagnostics
+    assert "depth = 100 is not one of 18, 34, 50, 101, 152" in d.message
+    assert "KeyError" not in d.format()
+    assert d.received.startswith("${ {18: [2, 2, 2, 2]")  # the expression itself is shown
+    assert "depth must be one of 18, 34, 50, 101, 152" in d.hint
+
+
+@pytest.mark.parametrize("expression, words", [
+    ("[1, 2][i]", "i = 5 is out of range for a list of 2 items"),
+    ("[][0]", "0 is out of range: the list is empty"),
+    ("[1, 2]['a']", "a list is indexed by an integer, not str"),
+])
+def test_expression_index_errors(expression, words):
+    from archspec.expr import ExprError, evaluate
+    with pytest.raises(ExprError, match=words.replace("[", r"\[")):
+        evaluate(expression, {"i": 5})
+
+
+def test_keras_input_shape_at_the_top_suggests_input(tmp_path):
+    text = "name: t\ninput_shape: [28, 28, 1]\nlayers: [Flatten]\n"
+    d = one(errors_of(text, tmp_path=tmp_path))  # not also "missing required field 'input'"
+    assert d.message == "unknown field 'input_shape' for Spec"
+    assert "input: {shape: [28, 28, 1]}" in d.hint and "inputs" not in d.hint
+
+
+def test_keras_input_shape_on_a_layer_says_where_the_input_goes(tmp_path):
+    text = HEADER + "layers:\n  - Conv2D: {filters: 8, kernel_size: 3, input_shape: [28, 28, 1]}\n"
+    d = one(errors_of(text, tmp_path=tmp_path))
+    assert d.path == "layers[0].input_shape"
+    assert "stated once, at the top of the spec" in d.hint
+    assert "input: {shape: [28, 28, 1]}" in d.hint
+
+
+@pytest.mark.parametrize("item, words", [
+    ("Conv2D: {filters: 8, kernel_size: 3, kernel_regularizer: 0.001}",
+     "write it as kernel_regularizer: {l2: 0.001}"),
+    ("Dense: {units: 3, kernel_constraint: 2}", "write it as kernel_constraint: {max_norm: 3}"),
+    ("Reshape: {target_shape: 7}", "e.g. target_shape: [7, 7, 64]"),
+])
+def test_wrong_typed_structured_arguments_show_the_form(tmp_path, item, words):
+    d = one(errors_of(HEADER + f"layers:\n  - Flatten\n  - {item}\n", tmp_path=tmp_path))
+    assert words in d.hint
+
+
+def test_bare_leaky_relu_says_why_the_slope_is_required(tmp_path):
+    d = one(errors_of(HEADER + "layers:\n  - LeakyReLU\n", tmp_path=tmp_path))
+    assert d.message == "missing required field 'negative_slope'"
+    assert "Keras defaults the slope to 0.3 and PyTorch to 0.01" in d.hint
+
+
+def test_keras_only_arguments_say_where_archspec_states_them(tmp_path):
+    d = one(errors_of(HEADER + "layers:\n  - Conv2D: {filters: 8, kernel_size: 3, "
+                               "data_format: channels_first}\n", tmp_path=tmp_path))
+    assert "layout: channels_first" in d.hint

@@ -3,9 +3,10 @@ slope, because Keras (0.3) and PyTorch (0.01) disagree and the course uses 0.01.
 
 from __future__ import annotations
 
+import math
 from typing import ClassVar, Literal, Optional
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from ..errors import ShapeError
 from .base import ActivationName, Inferred, Layer, Shape
@@ -30,29 +31,47 @@ class _Elementwise(Layer):
 
 class ReLU(_Elementwise):
     """max(x, 0), optionally capped at ``max_value`` (6 gives ReLU6) and leaky below
-    ``threshold``, as in keras.layers.ReLU."""
+    ``threshold``, as in keras.layers.ReLU (torch ``nn.ReLU``, ``nn.ReLU6``)."""
+    positional: ClassVar[tuple[str, ...]] = ("max_value", "negative_slope", "threshold")
     type: Literal["ReLU"] = "ReLU"
-    max_value: Optional[float] = Field(None, gt=0)
+    # .inf is allowed and means no cap, as leaving it out does (NaN is refused: gt=0).
+    max_value: Optional[float] = Field(None, gt=0, allow_inf_nan=True)
     negative_slope: float = Field(0.0, ge=0)
     threshold: float = 0.0
 
+    @field_validator("max_value")
+    @classmethod
+    def _no_cap(cls, value: Optional[float]) -> Optional[float]:
+        return None if value == math.inf else value
+
 
 class LeakyReLU(_Elementwise):
+    """x for x >= 0, negative_slope * x below (Keras ``LeakyReLU``, torch ``nn.LeakyReLU``).
+    ``negative_slope`` has no default here: Keras defaults to 0.3 and PyTorch to 0.01, so a
+    spec must say which it means (the course uses 0.01)."""
     positional: ClassVar[tuple[str, ...]] = ("negative_slope",)
+    why_required: ClassVar[dict[str, str]] = {
+        "negative_slope": "Keras defaults the slope to 0.3 and PyTorch to 0.01, so archspec "
+                          "has none and the spec must say which it means: negative_slope: "
+                          "0.01 (PyTorch's, the course's) or 0.3 (Keras')"}
     type: Literal["LeakyReLU"] = "LeakyReLU"
     negative_slope: float = Field(ge=0)
 
 
 class ELU(_Elementwise):
+    """x for x > 0, alpha * (exp(x) - 1) below (Keras ``ELU``, torch ``nn.ELU``)."""
+    positional: ClassVar[tuple[str, ...]] = ("alpha",)
     type: Literal["ELU"] = "ELU"
     alpha: float = 1.0
 
 
 class Sigmoid(_Elementwise):
+    """1 / (1 + exp(-x)) (Keras ``Activation("sigmoid")``, torch ``nn.Sigmoid``)."""
     type: Literal["Sigmoid"] = "Sigmoid"
 
 
 class Tanh(_Elementwise):
+    """The hyperbolic tangent (Keras ``Activation("tanh")``, torch ``nn.Tanh``)."""
     type: Literal["Tanh"] = "Tanh"
 
 
@@ -64,16 +83,25 @@ class GELU(_Elementwise):
 
 
 class SiLU(_Elementwise):
+    """x * sigmoid(x), also called swish (Keras ``Activation("silu")``, torch ``nn.SiLU``)."""
     type: Literal["SiLU"] = "SiLU"
 
 
 class Activation(_Elementwise):
+    """An activation by name (Keras ``Activation``; torch: the matching module). A final
+    ``softmax`` makes the output probabilities; see ``Softmax`` for logits."""
     positional: ClassVar[tuple[str, ...]] = ("activation",)
     type: Literal["Activation"] = "Activation"
     activation: ActivationName
 
 
 class Softmax(Layer):
+    """exp(x) / sum(exp(x)) along ``axis`` (Keras ``Softmax``, torch ``nn.Softmax(dim)``);
+    ``axis`` counts the batch as 0, in the spec's layout, as Keras does. A final softmax
+    makes the model output probabilities; compile with ``logits=True`` (``--logits``) to
+    drop it and train with torch's ``CrossEntropyLoss`` or Keras'
+    ``SparseCategoricalCrossentropy(from_logits=True)``."""
+    positional: ClassVar[tuple[str, ...]] = ("axis",)
     type: Literal["Softmax"] = "Softmax"
     axis: int = -1
 

@@ -11,13 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ..errors import ShapeError
+from ..errors import ArgumentError, Diagnostic, ShapeError, caller_location
+from ..limits import MAX_DIM
+from .docs import Documented, examples, layer_doc, summary_of
 
 Shape = tuple[int, ...]
 
 REGISTRY: dict[str, type["Layer"]] = {}
+_DOCS: dict[type, str] = {}
 
 ActivationName = Literal[
     "linear", "relu", "relu6", "sigmoid", "tanh", "softmax", "elu", "gelu", "silu", "swish",
@@ -29,7 +32,8 @@ InitializerName = Literal[
 
 class Regularizer(BaseModel):
     """Adds ``l1 * sum(|w|) + l2 * sum(w**2)`` to the training loss (Keras' meaning)."""
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True,
+                              allow_inf_nan=False)
     l1: float = Field(0.0, ge=0)
     l2: float = Field(0.0, ge=0)
 
@@ -37,7 +41,8 @@ class Regularizer(BaseModel):
 class MaxNorm(BaseModel):
     """After each update, rescale weights whose norm along ``axis`` (in Keras' kernel layout,
     e.g. (kh, kw, in, out) for Conv2D) exceeds ``max_norm``."""
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True,
+                              allow_inf_nan=False)
     max_norm: float = Field(gt=0)
     axis: Union[int, tuple[int, ...]] = 0
 
@@ -65,14 +70,21 @@ class Inferred:
     warnings: list[tuple[str, str]] = field(default_factory=list)  # (message, hint)
 
 
-class Layer(BaseModel):
+class Layer(BaseModel, metaclass=Documented):
     """Base of every layer type. Subclasses declare ``type`` as a Literal tag, their fields
-    with Keras' names and defaults, ``positional`` for ``Conv2D(32, 3)``-style shortcuts, and
-    ``infer`` — the shape rule and costs."""
+    with Keras' names and defaults, ``positional`` — Keras' leading positional arguments, up to
+    the first one archspec does not take (``Conv2D(32, 3, 2, "same")``) — and ``infer``, the
+    shape rule and costs. Their docstring is the summary ``help()`` shows above the generated
+    list of arguments."""
 
+    # Floats must be finite unless a field says otherwise: an infinite epsilon or a NaN
+    # threshold has no meaning, and would reach generated code as the bare name `inf`.
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True,
-                              validate_default=True)
+                              validate_default=True, allow_inf_nan=False)
     positional: ClassVar[tuple[str, ...]] = ()
+    field_examples: ClassVar[dict[str, str]] = examples()  # shown when a value's type is wrong
+    why_required: ClassVar[dict[str, str]] = {}  # hints for arguments Keras would default
+    argument_docs: ClassVar[dict[str, str]] = {}  # meanings that differ from ops.docs'
     min_inputs: ClassVar[int] = 1
     max_inputs: ClassVar[Optional[int]] = 1
     structural: ClassVar[frozenset[str]] = frozenset({"name", "inputs", "when"})
@@ -90,16 +102,38 @@ class Layer(BaseModel):
             raise TypeError(f"layer type {type_name!r} registered twice")
         REGISTRY[type_name] = cls
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        if args:
-            if len(args) > len(self.positional):
-                raise TypeError(f"{type(self).__name__} takes at most {len(self.positional)} "
-                                f"positional arguments ({', '.join(self.positional)})")
-            for key, value in zip(self.positional, args):
-                if key in kwargs:
-                    raise TypeError(f"{type(self).__name__} got '{key}' twice")
-                kwargs[key] = value
-        super().__init__(**kwargs)
+    @classmethod
+    def _compose_doc(cls) -> str | None:
+        """What ``cls.__doc__`` returns (composed on first use: ``check`` never needs it)."""
+        if "type" not in cls.model_fields:
+            return vars(cls).get("__doc__")  # a family base: its own docstring
+        doc = _DOCS.get(cls)
+        if doc is None:
+            doc = _DOCS[cls] = layer_doc(cls, summary_of(cls))
+        return doc
+
+    def __init__(self, /, *args: Any, **kwargs: Any) -> None:
+        """Python's way to write a layer item; mistakes raise ``ArgumentError``, with the
+        message the same mistake gets in a spec file."""
+        name = type(self).__name__
+        if len(args) > len(self.positional):
+            listed = ", ".join(self.positional) or "none"
+            raise _argument_error(f"{name} takes at most {len(self.positional)} positional "
+                                  f"arguments ({listed}), got {len(args)}",
+                                  "pass the others by name, e.g. activation='relu'")
+        for key, value in zip(self.positional, args):
+            if key in kwargs:
+                raise _argument_error(f"{name} got '{key}' twice (positionally and by name)")
+            kwargs[key] = value
+        try:
+            super().__init__(**kwargs)
+        except ValidationError as exc:
+            from .explain import arguments_error
+            raise arguments_error(exc, type(self)) from None
+
+    # Only Python calls come through here: pydantic's own validation (model_validate, what the
+    # spec loader uses) keeps its ValidationError, which the loader locates in the file.
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
 
     @property
     def type_name(self) -> str:
@@ -114,6 +148,10 @@ class Layer(BaseModel):
         """The shape rule: canonical input shapes → output shape and costs. ``channels_first``
         tells layers whose arguments name axes how the spec counts them."""
         raise NotImplementedError
+
+
+def _argument_error(message: str, hint: str | None = None) -> ArgumentError:
+    return ArgumentError([Diagnostic(message, location=caller_location(), hint=hint)])
 
 
 def layer_types() -> dict[str, type[Layer]]:
@@ -141,8 +179,10 @@ def tuple_validator(*names: str):
         if value is None:
             return value
         result = as_tuple(value, cls.rank, info.field_name)
-        if any(not isinstance(v, int) or isinstance(v, bool) or v < 1 for v in result):
-            raise ValueError(f"{info.field_name} entries must be positive integers")
+        if any(not isinstance(v, int) or isinstance(v, bool) or not 1 <= v <= MAX_DIM
+               for v in result):
+            raise ValueError(f"{info.field_name} entries must be integers from 1 to "
+                             f"{MAX_DIM:,}")
         return result
 
     return _check
@@ -161,15 +201,18 @@ def normalize_padding(value: Any, rank: int) -> Union[str, tuple[tuple[int, int]
     if isinstance(value, int) and not isinstance(value, bool):
         pairs = ((value, value),) * rank
     elif isinstance(value, (list, tuple)) and len(value) == rank:
-        pairs = tuple((v, v) if isinstance(v, int) else tuple(v) for v in value)
+        pairs = tuple((v, v) if isinstance(v, int) else v for v in value)
     else:
         raise ValueError(f"padding must be 'valid', 'same', an integer, a list of {rank} "
                          f"integers, or a list of {rank} [before, after] pairs")
     for pair in pairs:
-        if len(pair) != 2 or any(not isinstance(p, int) or isinstance(p, bool) or p < 0
-                                 for p in pair):
-            raise ValueError("padding amounts must be non-negative integers")
-    return pairs
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            raise ValueError(f"each padding entry must be an integer or a [before, after] "
+                             f"pair, got {pair!r}")
+        if any(not isinstance(p, int) or isinstance(p, bool) or not 0 <= p <= MAX_DIM
+               for p in pair):
+            raise ValueError(f"padding amounts must be integers from 0 to {MAX_DIM:,}")
+    return tuple(tuple(pair) for pair in pairs)
 
 
 def require_rank(shape: Shape, rank: int, layer: str) -> None:

@@ -74,7 +74,11 @@ class _Windowed(Layer):
 
 
 class _Conv(_Windowed):
-    positional: ClassVar[tuple[str, ...]] = ("filters", "kernel_size")
+    """Convolution (Keras ``Conv1D``/``Conv2D``, torch ``nn.Conv1d``/``nn.Conv2d``): ``filters``
+    kernels slide over the input. Beyond Keras, ``padding`` also takes torch-style integers and
+    [before, after] pairs; ``same`` pads as TensorFlow does (an odd pixel goes after), which
+    the torch model reproduces exactly."""
+    positional: ClassVar[tuple[str, ...]] = ("filters", "kernel_size", "strides", "padding")
     filters: int = Field(ge=1)
     groups: int = Field(1, ge=1)
     kernel_initializer: InitializerName = "glorot_uniform"
@@ -106,7 +110,11 @@ class Conv2D(_Conv):
 
 
 class _Depthwise(_Windowed):
-    positional: ClassVar[tuple[str, ...]] = ("kernel_size",)
+    """Depthwise convolution (Keras ``DepthwiseConv2D``, torch ``nn.Conv2d`` with ``groups``
+    = input channels): each input channel gets its own ``depth_multiplier`` kernels, so the
+    output has input channels x depth_multiplier channels. Padding as for ``Conv2D``."""
+    positional: ClassVar[tuple[str, ...]] = ("kernel_size", "strides", "padding",
+                                             "depth_multiplier")
     depth_multiplier: int = Field(1, ge=1)
     depthwise_initializer: InitializerName = "glorot_uniform"
     bias_initializer: InitializerName = "zeros"
@@ -133,8 +141,10 @@ class DepthwiseConv2D(_Depthwise):
 
 
 class _Separable(_Windowed):
-    """Depthwise convolution (no bias) followed by a 1×1 pointwise convolution (with bias)."""
-    positional: ClassVar[tuple[str, ...]] = ("filters", "kernel_size")
+    """Separable convolution (Keras ``SeparableConv2D``; torch: a depthwise ``nn.Conv2d``
+    without bias, then a 1x1 ``nn.Conv2d`` with bias): cheaper than a full convolution with
+    the same ``filters`` and ``kernel_size``. Padding as for ``Conv2D``."""
+    positional: ClassVar[tuple[str, ...]] = ("filters", "kernel_size", "strides", "padding")
     filters: int = Field(ge=1)
     depth_multiplier: int = Field(1, ge=1)
     depthwise_initializer: InitializerName = "glorot_uniform"
@@ -162,7 +172,11 @@ class SeparableConv2D(_Separable):
 
 
 class _Transpose(_Windowed):
-    positional: ClassVar[tuple[str, ...]] = ("filters", "kernel_size")
+    """Transposed convolution (Keras ``Conv2DTranspose``, torch ``nn.ConvTranspose2d``): the
+    gradient of a convolution, upsampling by ``strides``. ``padding`` is ``valid`` or ``same``
+    with Keras' output sizes, which the torch model reproduces."""
+    positional: ClassVar[tuple[str, ...]] = ("filters", "kernel_size", "strides", "padding",
+                                             "output_padding")
     filters: int = Field(ge=1)
     padding: Literal["valid", "same"] = "valid"  # type: ignore[assignment]
     output_padding: Optional[tuple[int, ...]] = None
@@ -183,10 +197,11 @@ class _Transpose(_Windowed):
     def _output_padding(cls, value: Any) -> Any:
         if value is None:
             return None
-        values = (value,) * cls.rank if isinstance(value, int) else tuple(value)
-        if len(values) != cls.rank or any(not isinstance(v, int) or v < 0 for v in values):
+        values = (value,) * cls.rank if isinstance(value, int) else value
+        if not isinstance(values, (list, tuple)) or len(values) != cls.rank or any(
+                not isinstance(v, int) or isinstance(v, bool) or v < 0 for v in values):
             raise ValueError(f"output_padding must be a non-negative integer or {cls.rank} of them")
-        return values
+        return tuple(values)
 
     def infer(self, inputs: list[Shape], channels_first: bool = False) -> Inferred:
         (shape,) = inputs

@@ -25,7 +25,13 @@ from .base import (
 
 
 class Dense(Layer):
-    positional: ClassVar[tuple[str, ...]] = ("units",)
+    """Fully connected layer (Keras ``Dense``, torch ``nn.Linear``): ``activation(x @ kernel +
+    bias)``. On an input that still has spatial dimensions it acts on the last axis at every
+    position, as Keras does; ``archspec check`` warns, since that is usually a forgotten
+    ``Flatten``."""
+    positional: ClassVar[tuple[str, ...]] = ("units", "activation", "use_bias",
+                                             "kernel_initializer", "bias_initializer",
+                                             "kernel_regularizer")
     type: Literal["Dense"] = "Dense"
     units: int = Field(ge=1)
     activation: Optional[ActivationName] = None
@@ -53,6 +59,9 @@ class Dense(Layer):
 
 
 class Flatten(Layer):
+    """All but the batch dimension in one (Keras ``Flatten``, torch ``nn.Flatten``), in the
+    spec's element order: the torch model of a channels-last spec reorders first, unless only
+    Dense layers read the result (weight exchange then permutes their rows instead)."""
     type: Literal["Flatten"] = "Flatten"
 
     def infer(self, inputs: list[Shape], channels_first: bool = False) -> Inferred:
@@ -61,8 +70,9 @@ class Flatten(Layer):
 
 
 class Reshape(Layer):
-    """``target_shape`` is written in the spec's layout, without the batch dimension; one
-    entry may be -1."""
+    """The same values in a new shape (Keras ``Reshape``; torch ``x.reshape``).
+    ``target_shape`` is written in the spec's layout, without the batch dimension; one entry
+    may be -1."""
     positional: ClassVar[tuple[str, ...]] = ("target_shape",)
     type: Literal["Reshape"] = "Reshape"
     target_shape: tuple[int, ...]
@@ -93,6 +103,8 @@ class Reshape(Layer):
 
 
 class Dropout(Layer):
+    """Zeroes a fraction ``rate`` of the inputs while training and scales the rest by
+    1 / (1 - rate) (Keras ``Dropout``, torch ``nn.Dropout``); the identity at inference."""
     positional: ClassVar[tuple[str, ...]] = ("rate",)
     type: Literal["Dropout"] = "Dropout"
     rate: float = Field(ge=0, lt=1)
@@ -102,8 +114,11 @@ class Dropout(Layer):
 
 
 class BatchNormalization(Layer):
-    """Keras' conventions: ``momentum`` weights the old moving average (PyTorch's momentum is
-    1 - this); gamma/beta are trainable, the moving mean and variance are not."""
+    """Normalizes each channel with batch statistics while training and moving averages at
+    inference (Keras ``BatchNormalization``, torch ``nn.BatchNorm2d``), on the channel axis.
+    Keras' conventions: ``momentum`` weights the old moving average (torch's momentum is
+    1 - this) and ``epsilon`` defaults to 1e-3 (torch: 1e-5); gamma/beta are trainable, the
+    moving mean and variance are not."""
     type: Literal["BatchNormalization"] = "BatchNormalization"
     momentum: float = Field(0.99, ge=0, le=1)
     epsilon: float = Field(1e-3, gt=0)
@@ -118,6 +133,10 @@ class BatchNormalization(Layer):
 
 
 class _ZeroPadding(Layer):
+    """Pads the spatial dimensions with zeros (Keras ``ZeroPadding2D``, torch
+    ``nn.ZeroPad2d``)."""
+    argument_docs: ClassVar[dict[str, str]] = {
+        "padding": "an int (every side), one int per dimension, or [before, after] pairs"}
     rank: ClassVar[int] = 2
     positional: ClassVar[tuple[str, ...]] = ("padding",)
     padding: Any = 1
@@ -147,6 +166,8 @@ class ZeroPadding2D(_ZeroPadding):
 
 
 class _UpSampling(Layer):
+    """Enlarges the spatial dimensions ``size`` times, repeating values (``nearest``) or
+    interpolating (``bilinear``) (Keras ``UpSampling2D``, torch ``nn.Upsample``)."""
     rank: ClassVar[int] = 2
     positional: ClassVar[tuple[str, ...]] = ("size",)
     size: tuple[int, ...] = 2  # type: ignore[assignment]

@@ -34,14 +34,22 @@ class _Elementwise(Layer):
 
 
 class Add(_Elementwise):
+    """The element-wise sum of two or more inputs of one shape (Keras ``Add``; torch
+    ``a + b``): a residual connection, ``Add: {inputs: [shortcut, main]}``."""
     type: Literal["Add"] = "Add"
 
 
 class Multiply(_Elementwise):
+    """The element-wise product of two or more inputs of one shape (Keras ``Multiply``;
+    torch ``a * b``), e.g. a gate."""
     type: Literal["Multiply"] = "Multiply"
 
 
 class Concatenate(Layer):
+    """Joins two or more inputs along ``axis`` (Keras ``Concatenate``, torch ``torch.cat``);
+    ``axis`` counts the batch as 0, in the spec's layout (-1: channels of a channels-last
+    spec), as Keras does. The other dimensions must agree."""
+    positional: ClassVar[tuple[str, ...]] = ("axis",)
     min_inputs: ClassVar[int] = 2
     max_inputs: ClassVar[Optional[int]] = None
     type: Literal["Concatenate"] = "Concatenate"

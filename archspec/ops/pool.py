@@ -28,7 +28,7 @@ from .base import (
 
 class _Pool(Layer):
     rank: ClassVar[int] = 2
-    positional: ClassVar[tuple[str, ...]] = ("pool_size", "strides")
+    positional: ClassVar[tuple[str, ...]] = ("pool_size", "strides", "padding")
     pool_size: tuple[int, ...] = 2  # type: ignore[assignment]
     strides: Optional[tuple[int, ...]] = None  # default: pool_size, as in Keras
     padding: PaddingArg = "valid"
@@ -70,10 +70,15 @@ class _Pool(Layer):
 
 
 class _MaxPool(_Pool):
-    pass
+    """The largest value in each window (Keras ``MaxPooling2D``, torch ``nn.MaxPool2d``).
+    ``strides`` default to ``pool_size``, as in Keras; ``rounding: ceil`` is torch's
+    ``ceil_mode``, reproduced in Keras too."""
 
 
 class _AvgPool(_Pool):
+    """The mean of each window (Keras ``AveragePooling2D``, torch ``nn.AvgPool2d``).
+    ``strides`` default to ``pool_size``. Padded cells do not count in the mean unless
+    ``count_include_pad`` (Keras' meaning; torch's default counts them)."""
     count_include_pad: bool = False  # Keras' meaning: padded cells do not dilute the mean
 
 
@@ -107,18 +112,26 @@ class _GlobalPool(Layer):
 
 
 class GlobalAveragePooling1D(_GlobalPool):
+    """The mean over the length, per channel (Keras ``GlobalAveragePooling1D``; torch
+    ``x.mean``)."""
     rank: ClassVar[int] = 1
     type: Literal["GlobalAveragePooling1D"] = "GlobalAveragePooling1D"
 
 
 class GlobalAveragePooling2D(_GlobalPool):
+    """The mean over height and width, per channel (Keras ``GlobalAveragePooling2D``; torch
+    ``nn.AdaptiveAvgPool2d(1)`` then flatten)."""
     type: Literal["GlobalAveragePooling2D"] = "GlobalAveragePooling2D"
 
 
 class GlobalMaxPooling1D(_GlobalPool):
+    """The maximum over the length, per channel (Keras ``GlobalMaxPooling1D``; torch
+    ``x.amax``)."""
     rank: ClassVar[int] = 1
     type: Literal["GlobalMaxPooling1D"] = "GlobalMaxPooling1D"
 
 
 class GlobalMaxPooling2D(_GlobalPool):
+    """The maximum over height and width, per channel (Keras ``GlobalMaxPooling2D``; torch
+    ``nn.AdaptiveMaxPool2d(1)`` then flatten)."""
     type: Literal["GlobalMaxPooling2D"] = "GlobalMaxPooling2D"

@@ -3,27 +3,26 @@ the file position, what was received, what is allowed, and a did-you-mean hint."
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, ValidationError
 
-from ..errors import Diagnostic, suggestion
+from ..errors import Diagnostic, omitted
+from ..limits import MAX_ERRORS
+from ..ops.explain import explain, implied, short
 from .paths import format_path
 from .source import SourceMap
 
 
-def _fields(model: type[BaseModel] | None, loc: tuple) -> list[str]:
-    """Field names of the (sub)model an error location points into, for suggestions."""
-    current = model
-    for part in loc:
-        if current is None or isinstance(part, int):
-            continue
-        field = current.model_fields.get(part)
-        if field is None:
-            break
-        annotation = field.annotation
-        current = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
-    return list(current.model_fields) if current else []
+def _data_loc(err: dict, source: SourceMap, data_path: tuple) -> tuple:
+    """The error's location as keys of the document: pydantic adds union-member tags such as
+    ``function-after[...]``, but a key the user wrote (even ``"x[0]"``) stays, as does the
+    field an unknown-field or missing-field error names."""
+    raw, out = err["loc"], []
+    for i, part in enumerate(raw):
+        tag_like = isinstance(part, str) and "[" in part and "]" in part
+        named = i == len(raw) - 1 and err["type"] in ("extra_forbidden", "missing")
+        if not tag_like or named or data_path + tuple(out) + (part,) in source.marks:
+            out.append(part)
+    return tuple(out)
 
 
 def from_validation_error(exc: ValidationError, base: tuple, source: SourceMap,
@@ -35,38 +34,15 @@ def from_validation_error(exc: ValidationError, base: tuple, source: SourceMap,
     given, is where its keys sit in the text (a layer's arguments live under its type key)."""
     out = []
     data_path = base if data_path is None else data_path
-    for err in exc.errors(include_url=False):
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p and "]" in p))
-        kind = err["type"]
-        received = err.get("input")
-        hint = allowed = None
-        if kind == "extra_forbidden":
-            name = loc[-1]
-            choices = [f for f in _fields(model, loc[:-1]) if f not in ("type",)]
-            message = f"unknown field '{name}'" + (f" for {model.__name__}" if model else "")
-            hint = suggestion(str(name), choices)
-            allowed = ", ".join(choices) if choices else None
-            received = None
-        elif kind == "missing":
-            message = f"missing required field '{loc[-1]}'"
-        elif kind == "literal_error":
-            message = f"invalid value {received!r}"
-            allowed = err.get("ctx", {}).get("expected")
-            if isinstance(received, str) and allowed:
-                options = [o.strip().strip("'") for o in allowed.replace(" or ", ", ").split(",")]
-                hint = suggestion(received, options)
-            received = None
-        else:
-            message = err["msg"].removeprefix("Value error, ")
-        out.append(Diagnostic(message, path=format_path(base + loc, hidden),
-                              location=source.locate(data_path + loc), hint=hint,
-                              received=_short(received), allowed=allowed, via=via))
+    errors = exc.errors(include_url=False)
+    if len(errors) > MAX_ERRORS:  # each costs a did-you-mean search: count the rest instead
+        out.append(omitted(len(errors) - MAX_ERRORS, source.file))
+        errors = errors[:MAX_ERRORS]
+    for err in implied(errors, model):
+        loc = _data_loc(err, source, data_path)
+        problem = explain(err, loc, model)
+        out.append(Diagnostic(problem.message, path=format_path(base + loc, hidden),
+                              location=source.locate(data_path + loc), hint=problem.hint,
+                              received=short(problem.received), allowed=problem.allowed,
+                              via=via))
     return out
-
-
-def _short(value: Any) -> Any:
-    if isinstance(value, (dict, list)) or value is None:
-        return None
-    text = repr(value)
-    return value if len(text) < 80 else text[:77] + "..."
-
