@@ -1,7 +1,9 @@
 """The ``archspec`` command. Thin: parse arguments, call the API, format the result.
 
-Exit codes: 0 valid, 1 invalid spec (or failed verification), 2 usage or internal error; 141
-(as cat) when the reader of its output goes away early.
+Exit codes: 0 valid; 1 invalid input — an invalid spec, a spec or weights file that cannot
+be read, an output that cannot be written, a failed verification, warnings under --strict;
+2 usage (unknown command or option, bad option value, missing framework) or internal error;
+141 (as cat) when the reader of its output goes away early. README.md lists them too.
 A user error never prints a traceback; set ARCHSPEC_DEBUG=1 to see one for internal errors.
 """
 
@@ -38,7 +40,7 @@ def _console(stderr: bool = False, rich: bool = False):
 
 
 def _overrides(values: tuple[str, ...]) -> dict[str, Any]:
-    from .ir.builder import parse_override
+    from .spec.overrides import parse_override
     result = {}
     for text in values:
         try:
@@ -49,17 +51,76 @@ def _overrides(values: tuple[str, ...]) -> dict[str, Any]:
     return result
 
 
+def _remember_root(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    ctx.meta["archspec.extends_root"] = value
+
+
+# Shared by every command that loads a spec; kept out of the commands' signatures.
+_extends_root = click.option(
+    "--extends-root", type=click.Path(exists=True, file_okay=False), expose_value=False,
+    callback=_remember_root, metavar="DIR",
+    help="Let 'extends' read files under DIR (default: the spec's own directory).")
+
+
+def _remember_limit(ctx: click.Context, param: click.Parameter, value: int | None) -> None:
+    ctx.meta[f"archspec.{param.name}"] = value
+
+
+def _limit(name: str) -> int | None:
+    """--max-layers / --max-params as given (None: archspec.limits' default)."""
+    return click.get_current_context().meta.get(f"archspec.{name}")
+
+
+_max_layers = click.option(
+    "--max-layers", type=click.IntRange(min=1), expose_value=False, callback=_remember_limit,
+    metavar="N", help="Allow specs that expand to up to N layers (default 25,000).")
+_max_params = click.option(
+    "--max-params", type=click.IntRange(min=0), expose_value=False, callback=_remember_limit,
+    metavar="N", help="Build models of up to N parameters in memory (default 1,000,000,000).")
+
+
+def _load(source: str, params: dict[str, Any] | None):
+    """SPEC arguments are paths ('-' is standard input), never spec text."""
+    from .spec.load import load
+    root = click.get_current_context().meta.get("archspec.extends_root")
+    return load(source, params, extends_root=root)
+
+
 def _report_errors(exc: SpecError, as_json: bool, source: str) -> None:
     if as_json:
         import json
-        click.echo(json.dumps({"spec": source, "valid": False,
+        click.echo(json.dumps({"spec": source, "valid": False, "error_count": exc.error_count,
                                "diagnostics": [d.to_dict() for d in exc.diagnostics]}, indent=2))
         return
     from .render import print_diagnostics
     console = _console(stderr=True)
     print_diagnostics(exc.diagnostics, console)
-    errors = len(exc.errors) or len(exc.diagnostics)
-    console.print(f"[red]{source}: {errors} error{'s' if errors != 1 else ''}[/red]")
+    from .spec.reading import display_name
+    shown = display_name(source)
+    if not getattr(console, "plain", False):
+        from rich.markup import escape
+        shown = escape(shown)
+    console.print(f"[red]{shown}: {_count(exc)}[/red]")
+
+
+def _count(exc: SpecError) -> str:
+    """"2 errors", or — when only warnings failed the run (--strict) — words that agree with
+    the "warning:" lines above."""
+    errors = exc.error_count  # shown or not: past the cap they are only counted
+    if errors:
+        return f"{errors} error{'s' if errors != 1 else ''}"
+    warnings = exc.warning_count
+    return f"{warnings} warning{'s' if warnings != 1 else ''} (errors under --strict)"
+
+
+def _write(path: str, text: str) -> None:
+    """Write an output file; a path that cannot be written is the user's to fix (exit 1)."""
+    try:
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        click.echo(f"archspec: cannot write {path}: {exc.strerror or exc}", err=True)
+        sys.exit(EXIT_INVALID)
 
 
 class _Group(click.Group):
@@ -98,17 +159,19 @@ def main() -> None:
               help="Override a spec parameter (repeatable), e.g. --set depth=101.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.option("--all", "show_all", is_flag=True, help="Show every layer of long models.")
+@_extends_root
+@_max_layers
 def check(specs: tuple[str, ...], as_json: bool, sets: tuple[str, ...], strict: bool,
           show_all: bool) -> None:
     """Validate SPECS (files, or - for stdin) and show every layer's shape and costs."""
     from .api import check as check_spec
-    from .spec.load import load
 
     overrides = _overrides(sets)
     status, outputs = EXIT_OK, []
     for source in specs:
         try:
-            report = check_spec(load(source, overrides or None), strict=strict)
+            report = check_spec(_load(source, overrides or None), strict=strict,
+                                max_layers=_limit("max_layers"))
         except SpecError as exc:
             status = EXIT_INVALID
             _report_errors(exc, as_json, source)
@@ -133,14 +196,19 @@ def check(specs: tuple[str, ...], as_json: bool, sets: tuple[str, ...], strict: 
               help="Keras only: also build the model and save it (e.g. model.keras).")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
               help="Override a spec parameter (repeatable).")
+@click.option("--logits", is_flag=True,
+              help="Leave out the final softmax (or sigmoid): the model returns logits, for "
+                   "torch's CrossEntropyLoss or Keras' from_logits=True losses.")
+@_extends_root
+@_max_layers
+@_max_params
 def compile_command(spec: str, backend: str, output: str | None, save: str | None,
-                    sets: tuple[str, ...]) -> None:
+                    sets: tuple[str, ...], logits: bool) -> None:
     """Generate readable, standalone model source from SPEC. The file imports only the
     framework; the same spec always gives the same bytes."""
     gc.enable()
-    from .api import analyze
+    from .api import analyze, check_model_size
     from .backends import backend_module
-    from .spec.load import load
 
     if save and backend != "keras":
         raise click.UsageError("--save is for the keras backend (torch models: state_dict)")
@@ -148,14 +216,16 @@ def compile_command(spec: str, backend: str, output: str | None, save: str | Non
         raise click.UsageError(f"--save writes Keras' native format: name it *.keras, not {save}")
     module = backend_module(backend)
     try:
-        graph = analyze(load(spec, _overrides(sets) or None))
+        graph = analyze(_load(spec, _overrides(sets) or None), logits=logits,
+                        max_layers=_limit("max_layers"))
+        if save:  # building allocates every parameter; the source alone costs nothing
+            check_model_size(graph, _limit("max_params"))
         source = module.generate(graph)
     except SpecError as exc:
         _report_errors(exc, False, spec)
         sys.exit(EXIT_INVALID)
     if output:
-        with open(output, "w", encoding="utf-8") as handle:
-            handle.write(source)
+        _write(output, source)
         click.echo(f"wrote {output} ({backend}, {len(graph.live())} layers)", err=True)
     else:
         click.echo(source, nl=False)
@@ -165,7 +235,11 @@ def compile_command(spec: str, backend: str, output: str | None, save: str | Non
         except ImportError as exc:
             raise click.UsageError(f"--save needs the keras backend installed: "
                                    f"pip install 'archspec[keras]' ({exc})") from None
-        model.save(save)
+        try:
+            model.save(save)
+        except OSError as exc:
+            click.echo(f"archspec: cannot write {save}: {exc.strerror or exc}", err=True)
+            sys.exit(EXIT_INVALID)
         click.echo(f"saved {save}", err=True)
 
 
@@ -175,17 +249,25 @@ def compile_command(spec: str, backend: str, output: str | None, save: str | Non
               help="Override a spec parameter (repeatable).")
 @click.option("--batch", default=2, show_default=True, help="Random batch size.")
 @click.option("--seed", default=0, show_default=True, help="Seed of the random batch.")
-def verify(spec: str, sets: tuple[str, ...], batch: int, seed: int) -> None:
+@click.option("--reference", metavar="NAME",
+              help="Also compare with the model SPEC reproduces, untrained: "
+                   "keras.applications.<Name> or torchvision.models.<name>.")
+@_extends_root
+@_max_layers
+@_max_params
+def verify(spec: str, sets: tuple[str, ...], batch: int, seed: int,
+           reference: str | None) -> None:
     """Check SPEC end to end: analysis vs the torch and Keras models layer by layer (shapes,
     parameters), then move Keras' weights into torch and compare every layer's activations on
-    one random batch. Exit 1 on any mismatch."""
+    one random batch. With --reference, both models take the reference's weights instead and
+    every layer with weights is compared with the reference's. Exit 1 on any mismatch."""
     gc.enable()
-    from .api import analyze
-    from .spec.load import load
+    from .api import analyze, check_model_size
     from .verify import verify as run_verify
 
     try:
-        graph = analyze(load(spec, _overrides(sets) or None))
+        graph = analyze(_load(spec, _overrides(sets) or None), max_layers=_limit("max_layers"))
+        check_model_size(graph, _limit("max_params"))
     except SpecError as exc:
         _report_errors(exc, False, spec)
         sys.exit(EXIT_INVALID)
@@ -193,11 +275,20 @@ def verify(spec: str, sets: tuple[str, ...], batch: int, seed: int) -> None:
     if not (installed("torch") or installed("keras")):
         raise click.UsageError("verify needs a backend: pip install 'archspec[torch,keras]'")
     console = _console(rich=True)
-    with console.status("starting") as status:
-        report = run_verify(graph, batch=batch, seed=seed,
-                            step=lambda text: status.update(f"{spec}: {text}"))
-    from .render import render_verify
+    from .reference import UnknownReference, resolve_reference
+    try:
+        if reference is not None:
+            resolve_reference(reference)
+        with console.status("starting") as status:
+            report = run_verify(graph, batch=batch, seed=seed, reference=reference,
+                                step=lambda text: status.update(f"{spec}: {text}"),
+                                max_params=_limit("max_params"))
+    except UnknownReference as exc:
+        raise click.UsageError(str(exc)) from None
+    from .render import render_reference, render_verify
     render_verify(report, graph, console)
+    if report.reference is not None:
+        render_reference(report.reference, console)
     sys.exit(EXIT_OK if report.passed else EXIT_INVALID)
 
 
@@ -209,24 +300,29 @@ def verify(spec: str, sets: tuple[str, ...], batch: int, seed: int) -> None:
               help="Where to write them: 'torch model.pt' or 'keras model.weights.h5'.")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
               help="Override a spec parameter (repeatable).")
+@_extends_root
+@_max_layers
+@_max_params
 def convert(spec: str, source: tuple[str, str], target: tuple[str, str],
             sets: tuple[str, ...]) -> None:
     """Convert saved weights of SPEC's model between Keras and PyTorch."""
     gc.enable()
-    from .api import analyze, build
-    from .spec.load import load
+    from .api import analyze, build, check_model_size
     from .weights import load_file, save_file, transfer_weights
 
     for framework, _ in (source, target):
         if framework not in ("torch", "keras"):
             raise click.UsageError(f"framework must be 'torch' or 'keras', got {framework!r}")
+    limit = _limit("max_params")
     try:
-        graph = analyze(load(spec, _overrides(sets) or None))
+        graph = analyze(_load(spec, _overrides(sets) or None), max_layers=_limit("max_layers"))
+        check_model_size(graph, limit)
     except SpecError as exc:
         _report_errors(exc, False, spec)
         sys.exit(EXIT_INVALID)
     try:
-        src, dst = build(graph, source[0]), build(graph, target[0])
+        src = build(graph, source[0], max_params=limit)
+        dst = build(graph, target[0], max_params=limit)
     except ImportError as exc:
         raise click.UsageError(f"converting needs both frameworks installed: "
                                f"pip install 'archspec[torch,keras]' ({exc})") from None

@@ -5,11 +5,20 @@ with pretrained ImageNet weights for one framework gets the same network in the 
 Matching: layers with weights are paired by name where the names agree once "." and "_" are
 treated alike (torchvision's ``layer1.0.conv1`` is the spec's ``layer1_0_conv1``), and the rest
 in order; every pair must agree in kind and weight shapes, or nothing is loaded.
+
+References by name (``verify --reference``): ``keras.applications.<Name>`` or
+``torchvision.models.<name>`` only, looked up as attributes of those modules (user text is never
+evaluated) and built untrained, so nothing is downloaded.
 """
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import inspect
 import re
+import sys
+from typing import Any, Callable
 
 import numpy as np
 
@@ -17,6 +26,7 @@ from .ir.graph import Graph, Node
 from .weights import (
     Exchange,
     framework_of,
+    keras_to_numpy,
     set_weights,
     to_numpy,
     torch_slots,
@@ -62,43 +72,161 @@ def _torch_module_kind(module) -> str:
     return "norm" if "Norm" in name else name
 
 
-def from_torchvision(reference, graph: Graph) -> Exchange:
-    """A torchvision-style module → the exchange dict of ``graph``'s compiled models."""
-    leaves = [(name, m) for name, m in reference.named_modules()
-              if not list(m.children()) and (list(m.parameters(recurse=False))
-                                             or list(m.buffers(recurse=False)))]
-    out: Exchange = {}
-    for node, module in _pair(_weighted_nodes(graph), leaves):
-        if _torch_module_kind(module) != _KIND.get(node.type):
-            raise ValueError(f"{node.type} '{node.name}' cannot take the weights of a "
-                             f"{type(module).__name__}")
-        slots = torch_slots(module, node)
-        out[node.name] = {k: torch_to_keras_array(k, to_numpy(v), node, graph)
-                          for k, v in slots.items()}
-    return out
+def _torch_leaves(reference) -> list[tuple[str, Any]]:
+    return [(name, m) for name, m in reference.named_modules()
+            if not list(m.children()) and (list(m.parameters(recurse=False))
+                                           or list(m.buffers(recurse=False)))]
 
 
-def from_keras_application(reference, graph: Graph) -> Exchange:
-    """A keras.applications model → the exchange dict of ``graph``'s compiled models."""
-    from .api import build
-    layers = [(layer.name, layer) for layer in reference.layers if layer.weights]
-    # Keras lists a functional model's layers in its own graph order, not the spec's: pair in
-    # the order the spec's own Keras model lists them.
-    ours = [graph[layer.name] for layer in build(graph, "keras").layers if layer.weights]
-    out: Exchange = {}
-    for node, layer in _pair(ours, layers):
-        kind = {"Conv2D": "conv", "DepthwiseConv2D": "conv", "Dense": "dense",
-                "BatchNormalization": "norm"}.get(type(layer).__name__)
-        if kind != _KIND.get(node.type):
+def _keras_kind(layer) -> str | None:
+    return {"Conv2D": "conv", "DepthwiseConv2D": "conv", "Dense": "dense",
+            "BatchNormalization": "norm"}.get(type(layer).__name__)
+
+
+def reference_pairs(reference, graph: Graph, keras_model=None) -> list[tuple[Node, str, Any]]:
+    """Every spec layer with weights and the reference's layer (Keras) or leaf module (torch)
+    it takes them from, in the spec's order. Raises ValueError where they do not pair."""
+    if framework_of(reference) == "torch":
+        theirs = _torch_leaves(reference)
+        ours = _weighted_nodes(graph)
+        kind_of = _torch_module_kind
+    else:
+        theirs = [(layer.name, layer) for layer in reference.layers if layer.weights]
+        # Keras lists a functional model's layers in its own graph order, not the spec's:
+        # pair in the order the spec's own Keras model lists them.
+        from .api import build
+        model = keras_model if keras_model is not None else build(graph, "keras")
+        ours = [graph[layer.name] for layer in model.layers if layer.weights]
+        kind_of = _keras_kind
+    name_of = {id(item): name for name, item in theirs}
+    pairs = []
+    for node, item in _pair(ours, theirs):
+        if kind_of(item) != _KIND.get(node.type):
             raise ValueError(f"{node.type} '{node.name}' cannot take the weights of a "
-                             f"{type(layer).__name__} ('{layer.name}')")
-        out[node.name] = {w.name: np.array(w.numpy(), copy=True) for w in layer.weights}
+                             f"{type(item).__name__} ('{name_of[id(item)]}')")
+        pairs.append((node, name_of[id(item)], item))
+    order = {node.name: i for i, node in enumerate(graph.live())}
+    return sorted(pairs, key=lambda pair: order[pair[0].name])
+
+
+def reference_exchange(pairs: list[tuple[Node, str, Any]], graph: Graph) -> Exchange:
+    """The reference's weights as the exchange dict of ``graph``'s compiled models."""
+    out: Exchange = {}
+    for node, _, item in pairs:
+        if hasattr(item, "named_parameters"):
+            out[node.name] = {k: torch_to_keras_array(k, to_numpy(v), node, graph)
+                              for k, v in torch_slots(item, node).items()}
+        else:
+            out[node.name] = {w.name: keras_to_numpy(w) for w in item.weights}
     return out
 
 
 def load_reference_weights(model, reference, graph: Graph) -> None:
     """Copy a reference implementation's weights into ``model`` (a compiled torch or Keras
     model of ``graph``). Shapes are checked layer by layer."""
-    exchange = from_torchvision(reference, graph) if framework_of(reference) == "torch" \
-        else from_keras_application(reference, graph)
-    set_weights(model, graph, exchange)
+    keras_model = model if framework_of(model) == "keras" else None
+    set_weights(model, graph, reference_exchange(
+        reference_pairs(reference, graph, keras_model), graph))
+
+
+# --- references by name ----------------------------------------------------------------------
+
+_NAME = re.compile(r"(keras\.applications|torchvision\.models)\.([A-Za-z_][A-Za-z0-9_]*)")
+# Auxiliary classifiers exist for training only; the zoo's specs, like inference, omit them.
+_TORCHVISION_OPTIONS = {"googlenet": {"aux_logits": False, "init_weights": True},
+                        "inception_v3": {"aux_logits": False, "init_weights": True}}
+
+
+class UnknownReference(ValueError):
+    """A --reference that is not of the allowed form, not installed, or not a model there."""
+
+
+def _triton_would_crash() -> bool:
+    return "tensorflow" in sys.modules and "triton" not in sys.modules \
+        and importlib.util.find_spec("triton") is not None
+
+
+def resolve_reference(name: str) -> tuple[str, Callable]:
+    """``keras.applications.<Name>`` or ``torchvision.models.<name>`` → (framework, the
+    function that builds it). Only attributes of those two modules are reachable."""
+    match = _NAME.fullmatch(name)
+    if match is None:
+        raise UnknownReference(f"--reference must be keras.applications.<Name> or "
+                               f"torchvision.models.<name>, not {name!r}")
+    module_name, attr = match.groups()
+    if module_name == "torchvision.models" and _triton_would_crash():
+        raise UnknownReference(f"{name}: torchvision loads triton, which crashes a process that "
+                               f"has loaded TensorFlow already; import torchvision (or triton) "
+                               f"before keras")
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:  # noqa: BLE001 - a broken install fails in its own ways
+        package = module_name.split(".")[0]
+        raise UnknownReference(f"{name}: {package} cannot be imported here ({type(exc).__name__}"
+                               f": {exc}); install it to compare with its models") from None
+    if module_name == "torchvision.models":
+        known = module.list_models(module=module)
+        framework = "torch"
+    else:
+        known = [n for n, v in vars(module).items() if n[:1].isupper() and inspect.isfunction(v)]
+        framework = "keras"
+    if attr not in known:
+        close = [k for k in known if k.lower() == attr.lower()]
+        hint = f" (did you mean {module_name}.{close[0]}?)" if close else ""
+        raise UnknownReference(f"{name} is not a model of {module_name}{hint}")
+    return framework, getattr(module, attr)
+
+
+def _builder_options(framework: str, builder: Callable, graph: Graph) -> dict[str, Any]:
+    """What the reference is built with: never pretrained weights (nothing is downloaded),
+    and the head the spec has — its class count and, in Keras, its classifier activation."""
+    options: dict[str, Any] = {"weights": None}
+    head = graph[graph.output]
+    if framework == "torch":
+        options.update(_TORCHVISION_OPTIONS.get(builder.__name__, {}))
+        if head.type == "Dense":
+            options["num_classes"] = head.layer.units
+        return options
+    accepted = inspect.signature(builder).parameters
+    options["input_shape"] = tuple(graph.input_shape)
+    if head.type == "Dense":
+        options["classes"] = head.layer.units
+        options["classifier_activation"] = head.layer.activation
+    return {k: v for k, v in options.items() if k == "weights" or k in accepted}
+
+
+def build_reference(name: str, graph: Graph) -> tuple[Any, str]:
+    """The named reference, untrained and in inference mode, shaped like ``graph``'s input
+    and head; and how it was called, for the report."""
+    framework, builder = resolve_reference(name)
+    options = _builder_options(framework, builder, graph)
+    call = f"{name}({', '.join(f'{k}={v!r}' for k, v in options.items())})"
+    try:
+        model = builder(**options)
+    except (ValueError, TypeError) as exc:  # the spec's input or head does not suit it
+        raise ValueError(f"{call} cannot be built: {exc}") from None
+    return (model.eval() if framework == "torch" else model), call
+
+
+def randomize_statistics(reference, rng) -> None:
+    """Untrained BatchNorm layers normalize with mean 0 and variance 1 and untrained biases
+    are 0, which would hide a mix-up of their vectors: give them distinct values."""
+    if framework_of(reference) == "torch":
+        import torch
+        with torch.no_grad():
+            for module in reference.modules():
+                norm = "Norm" in type(module).__name__
+                for key, tensor in list(module.named_parameters(recurse=False)) + list(
+                        module.named_buffers(recurse=False)):
+                    if key == "bias" or (norm and key in ("weight", "running_mean",
+                                                          "running_var")):
+                        low = 0.5 if key in ("weight", "running_var") else -0.5
+                        tensor.copy_(torch.from_numpy(rng.uniform(
+                            low, low + 1.0, tuple(tensor.shape)).astype(np.float32)))
+        return
+    for layer in reference.layers:
+        for w in layer.weights:
+            norm = type(layer).__name__ == "BatchNormalization"
+            if norm or w.name == "bias":
+                low = 0.5 if w.name in ("gamma", "moving_variance") else -0.5
+                w.assign(rng.uniform(low, low + 1.0, tuple(w.shape)).astype("float32"))

@@ -167,3 +167,25 @@ def render_verify(report, graph, console) -> None:
     else:
         diff = f"; outputs agree to {report.output_diff:.1e}" if compared else ""
         console.print(f"[green]all {len(report.layers)} layers agree{diff}[/green]")
+
+
+def render_reference(report, console) -> None:
+    """``verify --reference``: per backend, agreement with the reference or the first paired
+    layer where the spec's model parts from it. Lines are not wrapped, so they stay greppable."""
+    from rich.markup import escape
+
+    console.print(f"reference: {escape(report.call)}", soft_wrap=True)
+    if report.error is not None:
+        console.print(f"[red]FAIL[/red] {escape(report.error)}", soft_wrap=True)
+        return
+    for backend, checks in report.backends.items():
+        first = report.first_difference(backend)
+        if first is None:
+            worst = max((c.max_diff for c in checks), default=0.0)
+            console.print(f"[green]{backend}: all {len(checks)} paired layers agree with the "
+                          f"reference[/green] (max |diff| {worst:.1e})", soft_wrap=True)
+        else:
+            console.print(f"[red]FAIL[/red] {backend}: parts from the reference at layer "
+                          f"'{first.layer}' (reference '{escape(first.reference_layer)}'): "
+                          f"max |diff| {first.max_diff:.3g} > tolerance {first.tolerance:.3g}",
+                          soft_wrap=True)

@@ -189,3 +189,31 @@ def test_closed_pipe_ends_quietly(spec_dir, as_json):
     finally:
         os.close(write_end)
     assert result.stderr == "" and result.returncode == 141
+
+
+def test_strict_summary_agrees_with_the_warning_lines(tmp_path):
+    spec = tmp_path / "w.yaml"
+    spec.write_text("name: w\ninput: {shape: [8, 8, 3]}\nlayers:\n  - Dense: {units: 4}\n"
+                    "  - Dense: {units: 2}\n")
+    result = run("check", "--strict", str(spec))
+    assert result.returncode == 1
+    assert result.stderr.count(": warning:") == 2 and ": error:" not in result.stderr
+    assert result.stderr.rstrip().endswith("2 warnings (errors under --strict)")
+    assert "2 errors" not in result.stderr
+
+
+def test_exit_codes_are_consistent(spec_dir, tmp_path):
+    """0 ok; 1 invalid input (spec, unreadable or unwritable file); 2 usage."""
+    lenet = str(spec_dir / "lenet5.yaml")
+    assert run("check", lenet).returncode == 0
+    for args in (["check", str(tmp_path / "missing.yaml")],
+                 ["compile", str(tmp_path / "missing.yaml"), "-b", "torch"],
+                 ["compile", lenet, "-b", "torch", "-o", str(tmp_path / "no" / "dir.py")]):
+        result = run(*args)
+        assert result.returncode == 1, (args, result.stderr)
+        assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+    unwritable = run("compile", lenet, "-b", "torch", "-o", str(tmp_path / "no" / "dir.py"))
+    assert f"cannot write {tmp_path / 'no' / 'dir.py'}" in unwritable.stderr
+    for args in (["check"], ["compile", lenet], ["compile", lenet, "-b", "jax"],
+                 ["check", "--no-such-option", lenet], ["frobnicate"]):
+        assert run(*args).returncode == 2, args

@@ -51,8 +51,7 @@ def test_layer_table_compiles(case):
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(specs())
 def test_random_specs_compile_to_the_analysed_model(doc):
-    text = yaml.safe_dump(doc)
-    graph, model = compiled(text)
+    graph, model = compiled(doc)
     assert_matches_analysis(graph, model)
     model.train()
     x = torch.randn((3,) + model.input_shape, requires_grad=True)
@@ -182,8 +181,8 @@ def test_softmax_axis_counts_in_the_spec_layout(axis, dim):
 
 
 def test_flatten_feeding_a_non_dense_layer_keeps_the_spec_order():
-    spec = yaml.safe_dump({"archspec": 1, "name": "f", "input": {"shape": [2, 2, 3]},
-                           "layers": ["Flatten", {"Reshape": {"target_shape": [4, 3]}}]})
+    spec = {"archspec": 1, "name": "f", "input": {"shape": [2, 2, 3]},
+            "layers": ["Flatten", {"Reshape": {"target_shape": [4, 3]}}]}
     model = archspec.compile(spec)
     x = torch.arange(12.0).reshape(1, 3, 2, 2)  # torch layout of an (H, W, C) = (2, 2, 3) map
     spec_order = x.permute(0, 2, 3, 1).reshape(1, 12)  # H, W, C
@@ -297,19 +296,19 @@ def test_hostile_names_cannot_inject_code():
                       {"Dense": {"units": 2, "name": "__init__"}},
                       {"Dense": {"units": 2, "name": "x"}},
                       {"Dense": {"units": 2, "name": "torch"}}]}
-    source = archspec.generate(yaml.safe_dump(doc), backend="torch")
+    source = archspec.generate(doc, backend="torch")
     tree = ast.parse(source)
     assert not [n for n in ast.walk(tree) if isinstance(n, ast.Import)
                 and any(a.name == "os" for a in n.names)]
     assert "os.system" not in [ast.unparse(n) for n in ast.walk(tree) if isinstance(n, ast.Call)]
-    model = archspec.compile(yaml.safe_dump(doc))
+    model = archspec.compile(doc)
     assert model(torch.zeros(1, 4)).shape == (1, 2)
     assert {"forward_.weight", "self_.weight", "m__init__.weight", "x_.weight",
             "torch_.weight"} <= set(model.state_dict())
     for bad in ["a b", "import os", "a;b", "1x", "class"]:
         doc["layers"][0]["Dense"]["name"] = bad
         with pytest.raises(SpecError):
-            archspec.generate(yaml.safe_dump(doc), backend="torch")
+            archspec.generate(doc, backend="torch")
 
 
 def test_forward_hooks_see_every_layer(spec_dir):
@@ -326,7 +325,7 @@ def test_a_layer_without_a_mapping_fails_with_one_clear_error(monkeypatch):
                            "layers": [{"Dense": {"units": 3}}, {"GELU": {"name": "act"}},
                                       {"Dense": {"units": 2}}]})
     with pytest.raises(UnsupportedError) as info:
-        archspec.generate(spec, backend="torch")
+        archspec.generate(archspec.loads(spec), backend="torch")
     (diagnostic,) = info.value.diagnostics
     assert "GELU 'act' is not supported by the torch backend" in diagnostic.message
     assert "GELU" in spec.splitlines()[diagnostic.location.line - 1]  # where it is written

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 torch = pytest.importorskip("torch")
 keras = pytest.importorskip("keras")
 
+from keras_helpers import examples, to_numpy  # noqa: E402
 from spec_strategies import specs  # noqa: E402
 
 import archspec  # noqa: E402
@@ -42,11 +43,11 @@ def test_zoo_agrees_layer_by_layer_after_transfer(spec_dir, name):
     assert_verified(archspec.analyze(spec_dir / f"{name}.yaml"))
 
 
-@settings(max_examples=100, deadline=None, derandomize=True,
+@settings(max_examples=examples(100), deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(specs())
 def test_random_specs_agree_and_round_trip_bit_for_bit(doc):
-    graph = archspec.analyze(yaml.safe_dump(doc))
+    graph = archspec.analyze(doc)
     assert_verified(graph)
     first = archspec.compile(graph_spec(doc), backend="keras")
     weights = keras_weights(first, graph)
@@ -67,7 +68,7 @@ def test_random_specs_agree_and_round_trip_bit_for_bit(doc):
 
 
 def graph_spec(doc):
-    return yaml.safe_dump(doc)
+    return archspec.loads(yaml.safe_dump(doc))
 
 
 def test_torch_to_keras_gives_the_same_outputs(spec_dir):
@@ -76,7 +77,7 @@ def test_torch_to_keras_gives_the_same_outputs(spec_dir):
     archspec.transfer_weights(source, target, spec)
     x = np.random.default_rng(0).random((3, 28, 28, 1), dtype=np.float32)
     expected = source.eval()(torch.from_numpy(x).permute(0, 3, 1, 2)).detach().numpy()
-    np.testing.assert_allclose(np.asarray(target(x)), expected, atol=1e-6)
+    np.testing.assert_allclose(to_numpy(target(x)), expected, atol=1e-6)
 
 
 def test_transfer_refuses_a_model_of_another_spec(spec_dir):
@@ -142,6 +143,7 @@ def _perturb_batchnorm(model):
                 w.assign(rng.uniform(low, low + 1, w.shape).astype("float32"))
 
 
+@pytest.mark.reference
 @pytest.mark.parametrize("spec, application, params, extra", [
     ("vgg16", "VGG16", None, {}),  # the course's VGG-16 ends in softmax, as Keras' does
     ("vgg19", "VGG19", None, {"classifier_activation": None}),  # torchvision's: logits
@@ -160,37 +162,15 @@ def test_keras_applications_weights_load_into_both_backends(spec_dir, spec, appl
     archspec.load_reference_weights(ours_keras, reference, graph)
     archspec.load_reference_weights(ours_torch, reference, graph)
     x = np.random.default_rng(0).random((2, 224, 224, 3), dtype=np.float32)
-    expected = np.asarray(reference(x, training=False))
+    expected = to_numpy(reference(x, training=False))
     scale = max(1.0, float(np.abs(expected).max()))
-    np.testing.assert_allclose(np.asarray(ours_keras(x, training=False)), expected,
+    np.testing.assert_allclose(to_numpy(ours_keras(x, training=False)), expected,
                                atol=ATOL * scale)
     got = ours_torch.eval()(torch.from_numpy(x).permute(0, 3, 1, 2)).detach().numpy()
     np.testing.assert_allclose(got, expected, atol=ATOL * scale)
 
 
-@pytest.mark.parametrize("name", ["resnet18", "resnet50", "vgg19", "googlenet", "mobilenet_v2"])
-def test_torchvision_weights_load_into_both_backends(spec_dir, name):
-    torchvision = pytest.importorskip(
-        "torchvision", reason="torchvision needs torch 2.14.1 here; CI pins torch 2.13.0")
-    kwargs = {"aux_logits": False, "init_weights": True} if name == "googlenet" else {}
-    reference = getattr(torchvision.models, name)(weights=None, **kwargs).eval()
-    generator = torch.Generator().manual_seed(0)
-    with torch.no_grad():
-        for module in reference.modules():
-            if isinstance(module, torch.nn.BatchNorm2d):
-                module.running_mean.uniform_(-0.5, 0.5, generator=generator)
-                module.running_var.uniform_(0.5, 1.5, generator=generator)
-    graph = archspec.analyze(spec_dir / f"{name}.yaml")
-    ours = archspec.compile(spec_dir / f"{name}.yaml").eval()
-    archspec.load_reference_weights(ours, reference, graph)
-    x = torch.randn(2, 3, 224, 224, generator=generator)
-    with torch.no_grad():
-        torch.testing.assert_close(ours(x), reference(x), rtol=0, atol=0)
-    ours_keras = archspec.compile(spec_dir / f"{name}.yaml", backend="keras")
-    archspec.load_reference_weights(ours_keras, reference, graph)
-    expected = reference(x).detach().numpy()
-    got = np.asarray(ours_keras(x.permute(0, 2, 3, 1).numpy(), training=False))
-    np.testing.assert_allclose(got, expected, atol=ATOL * max(1.0, np.abs(expected).max()))
+# torchvision's: tests/test_torchvision.py, run in .ci/torchvision.sh's environment.
 
 
 # --- the training-parity example -----------------------------------------------------------

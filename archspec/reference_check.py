@@ -1,0 +1,135 @@
+"""``archspec verify --reference``: the spec's compiled models against the implementation the
+spec reproduces (a keras.applications or torchvision model), layer by layer.
+
+The reference is built untrained (nothing is downloaded), given random BatchNorm statistics and
+biases, and its weights are loaded into the spec's models; one random batch then runs through
+all of them. Paired layers (those with weights, paired as ``load_reference_weights`` pairs them)
+are compared on their outputs, in the spec's convention: a Keras layer's output includes its
+inline activation, a torch module's does not, so the spec layer's inline activation is applied
+to a torch reference's module output. A wrong layer without weights (a pooling, an activation,
+a merge) shows at the next paired layer after it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+import numpy as np
+
+from .ir.graph import Graph, Node
+from .reference import build_reference, randomize_statistics, reference_exchange, reference_pairs
+from .weights import framework_of, keras_to_numpy, set_weights
+
+
+@dataclass
+class PairCheck:
+    layer: str  # the spec's
+    reference_layer: str
+    max_diff: float
+    tolerance: float
+
+    @property
+    def passed(self) -> bool:
+        return self.max_diff <= self.tolerance
+
+
+@dataclass
+class ReferenceReport:
+    name: str
+    call: str  # how the reference was built
+    backends: dict[str, list[PairCheck]] = field(default_factory=dict)
+    error: Optional[str] = None  # the reference's weights did not fit the spec's models
+
+    @property
+    def passed(self) -> bool:
+        return self.error is None and all(c.passed for checks in self.backends.values()
+                                          for c in checks)
+
+    def first_difference(self, backend: str) -> Optional[PairCheck]:
+        return next((c for c in self.backends[backend] if not c.passed), None)
+
+
+@dataclass
+class Reference:
+    model: Any
+    report: ReferenceReport
+    pairs: list[tuple[Node, str, Any]] = field(default_factory=list)
+
+
+def prepare(reference, graph: Graph, models: dict, rng) -> Reference:
+    """Build (or take) the reference, randomize its statistics and load its weights into each
+    of ``models``. A reference that does not fit is recorded in the report, not raised."""
+    if not isinstance(reference, str):
+        result = Reference(reference, ReferenceReport(
+            type(reference).__name__, f"the given {framework_of(reference)} model"))
+    else:
+        try:
+            model, call = build_reference(reference, graph)
+        except ValueError as exc:
+            return Reference(None, ReferenceReport(reference, reference, error=str(exc)))
+        result = Reference(model, ReferenceReport(reference, call))
+    randomize_statistics(result.model, rng)
+    try:
+        result.pairs = reference_pairs(result.model, graph, models.get("keras"))
+        exchange = reference_exchange(result.pairs, graph)
+        for backend_model in models.values():
+            set_weights(backend_model, graph, exchange)
+    except ValueError as exc:
+        result.report.error = f"its weights do not fit the spec's models: {exc}"
+    return result
+
+
+def compare(reference: Reference, graph: Graph, x: np.ndarray,
+            activations: dict[str, dict[str, np.ndarray]]) -> ReferenceReport:
+    """Each paired layer's output in the reference against the spec's models' (``activations``:
+    backend → spec layer → channels-last array, as verify collects them)."""
+    from .verify import ATOL, RTOL
+    report = reference.report
+    if report.error is not None:
+        return report
+    outputs = _reference_outputs(reference, graph, x)
+    for backend, ours in activations.items():
+        checks = report.backends[backend] = []
+        for node, their_name, _ in reference.pairs:
+            expected, got = outputs[node.name], ours[node.name]
+            tolerance = ATOL + RTOL * max(1.0, float(np.max(np.abs(expected), initial=0.0)))
+            diff = float(np.max(np.abs(got - expected))) if got.shape == expected.shape \
+                else float("inf")
+            checks.append(PairCheck(node.name, their_name, diff, tolerance))
+    return report
+
+
+def _reference_outputs(reference: Reference, graph: Graph, x: np.ndarray) -> dict[str, Any]:
+    if framework_of(reference.model) == "torch":
+        return _torch_outputs(reference, x)
+    import keras
+    model = reference.model
+    probe = keras.Model(model.input, [item.output for _, _, item in reference.pairs])
+    outputs = probe(x, training=False)
+    outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+    return {node.name: keras_to_numpy(out) for (node, _, _), out in zip(reference.pairs, outputs)}
+
+
+def _torch_outputs(reference: Reference, x: np.ndarray) -> dict[str, np.ndarray]:
+    import torch
+
+    from .verify import _activation
+    captured, handles = {}, []
+    for node, _, module in reference.pairs:
+        # Clone: torchvision's in-place ReLUs overwrite a BatchNorm's output after the hook.
+        act = _activation(getattr(node.layer, "activation", None))
+        handles.append(module.register_forward_hook(
+            lambda _m, _i, out, name=node.name, act=act: captured.__setitem__(
+                name, act(out.detach().clone()))))
+    batch = torch.from_numpy(x)
+    if batch.dim() > 2:
+        batch = batch.movedim(-1, 1).contiguous()
+    try:
+        with torch.no_grad():
+            reference.model(batch)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return {name: (out.movedim(1, -1) if out.dim() > 2 else out).numpy()
+            for name, out in captured.items()}

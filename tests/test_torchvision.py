@@ -1,0 +1,111 @@
+"""The zoo's torchvision reproductions: torchvision's weights load into both backends and give
+torchvision's outputs, and `verify --reference torchvision.models.<name>` compares layer by
+layer. torchvision's wheels need torch 2.14.1 while constraints.txt pins 2.13.0, so these run in
+the environment .ci/torchvision.sh builds (.venv-tv), where a skip fails; tests/conftest.py
+leaves this file out where torchvision is not installed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import archspec
+from archspec.cli import main
+from archspec.verify import ATOL
+
+pytestmark = pytest.mark.reference
+
+MAXPOOL = "  - MaxPooling2D: {pool_size: 3, strides: 2, padding: 1, name: maxpool}"
+
+
+@pytest.fixture(scope="module")
+def torchvision():
+    # Imported before Keras: torchvision loads triton, which crashes after TensorFlow.
+    return pytest.importorskip("torchvision", reason="torchvision is not installed here; "
+                               ".ci/torchvision.sh builds the environment for these tests")
+
+
+@pytest.fixture(scope="module")
+def torch(torchvision):
+    import torch
+    return torch
+
+
+def randomized_reference(torchvision, torch, name):
+    kwargs = {"aux_logits": False, "init_weights": True} if name == "googlenet" else {}
+    reference = getattr(torchvision.models, name)(weights=None, **kwargs).eval()
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for module in reference.modules():
+            if isinstance(module, torch.nn.BatchNorm2d):
+                module.running_mean.uniform_(-0.5, 0.5, generator=generator)
+                module.running_var.uniform_(0.5, 1.5, generator=generator)
+    return reference, generator
+
+
+@pytest.mark.parametrize("name", ["resnet18", "resnet50", "vgg19", "googlenet", "mobilenet_v2"])
+def test_torchvision_weights_load_into_both_backends(spec_dir, torchvision, torch, name):
+    reference, generator = randomized_reference(torchvision, torch, name)
+    graph = archspec.analyze(spec_dir / f"{name}.yaml")
+    ours = archspec.compile(spec_dir / f"{name}.yaml").eval()
+    archspec.load_reference_weights(ours, reference, graph)
+    x = torch.randn(2, 3, 224, 224, generator=generator)
+    with torch.no_grad():
+        expected = reference(x)
+        torch.testing.assert_close(ours(x), expected, rtol=0, atol=0)
+    ours_keras = archspec.compile(spec_dir / f"{name}.yaml", backend="keras")
+    archspec.load_reference_weights(ours_keras, reference, graph)
+    got = np.asarray(ours_keras(x.permute(0, 2, 3, 1).numpy(), training=False))
+    expected = expected.numpy()
+    np.testing.assert_allclose(got, expected, atol=ATOL * max(1.0, np.abs(expected).max()))
+
+
+def verify_resnet18(spec: Path):
+    return CliRunner().invoke(main, ["verify", str(spec), "--set", "depth=18", "--batch", "1",
+                                     "--reference", "torchvision.models.resnet18"])
+
+
+def paired_line(backend: str, output: str) -> str:
+    return next(line for line in output.splitlines() if f"{backend}: " in line)
+
+
+def test_resnet18_agrees_with_torchvision_layer_by_layer(spec_dir, torchvision):
+    result = verify_resnet18(spec_dir / "resnet.yaml")
+    assert result.exit_code == 0, result.output
+    assert "torchvision.models.resnet18(weights=None, num_classes=1000)" in result.output
+    for backend in ("torch", "keras"):  # 20 convolutions, 20 BatchNorms, 1 Linear
+        assert "all 41 paired layers agree with the reference" in paired_line(
+            backend, result.output)
+
+
+def test_a_wrong_resnet18_parts_from_torchvision_at_the_first_layer_after_it(
+        spec_dir, torchvision, tmp_path):
+    text = (spec_dir / "resnet.yaml").read_text()
+    assert MAXPOOL in text
+    variant = tmp_path / "resnet.yaml"
+    variant.write_text(text.replace(MAXPOOL, MAXPOOL.replace("MaxPooling2D", "AveragePooling2D")))
+    result = verify_resnet18(variant)
+    assert result.exit_code == 1, result.output
+    for backend in ("torch", "keras"):
+        line = paired_line(backend, result.output)
+        assert "FAIL" in line and "parts from the reference at layer 'layer1_0_conv1' " \
+               "(reference 'layer1.0.conv1')" in line, line
+
+
+def test_a_torchvision_reference_after_keras_is_refused_not_a_crash(torchvision):
+    # In a fresh process (this one imported triton first): Keras, then torchvision by name.
+    script = ("import keras, sys\n"
+              "from archspec.reference import UnknownReference, resolve_reference\n"
+              "try:\n"
+              "    resolve_reference('torchvision.models.resnet18')\n"
+              "except UnknownReference as exc:\n"
+              "    print(exc)\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "import torchvision (or triton) before keras" in result.stdout
