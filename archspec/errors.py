@@ -75,10 +75,11 @@ class Omitted(Diagnostic):
     count: int = 0
 
 
-def omitted(count: int, file: str = "<spec>") -> Omitted:
-    return Omitted(f"{count:,} more problem{'s' if count != 1 else ''} not shown (archspec "
-                   f"reports the first {MAX_ERRORS} errors and {MAX_ERRORS} warnings)",
-                   location=Location(file), count=count,
+def omitted(count: int, first: Location) -> Omitted:
+    """The note for ``count`` problems past the cap, placed where the first of them is."""
+    return Omitted(f"{count:,} more problem{'s' if count != 1 else ''} not shown, the first "
+                   f"here (archspec reports the first {MAX_ERRORS} errors and {MAX_ERRORS} "
+                   f"warnings)", location=first, count=count,
                    hint="fix the ones shown and check again")
 
 
@@ -89,18 +90,19 @@ def capped(diagnostics: Iterable[Diagnostic]) -> tuple[list[Diagnostic], dict[st
     kept: list[Diagnostic] = []
     seen: dict[str, int] = {"error": 0, "warning": 0}
     dropped: dict[str, int] = {"error": 0, "warning": 0}
+    first: Location | None = None
     for d in diagnostics:
         if isinstance(d, Omitted):
             dropped[d.severity] = dropped.get(d.severity, 0) + d.count
-            continue
-        count = seen[d.severity] = seen.get(d.severity, 0) + 1
-        if count <= MAX_ERRORS:
-            kept.append(d)
         else:
+            count = seen[d.severity] = seen.get(d.severity, 0) + 1
+            if count <= MAX_ERRORS:
+                kept.append(d)
+                continue
             dropped[d.severity] = dropped.get(d.severity, 0) + 1
-    if any(dropped.values()):
-        file = kept[-1].location.file if kept else "<spec>"
-        summary = omitted(sum(dropped.values()), file)
+        first = first or d.location
+    if first is not None:
+        summary = omitted(sum(dropped.values()), first)
         kept.append(summary if dropped["error"] else replace(summary, severity="warning"))
     totals = {k: min(seen.get(k, 0), MAX_ERRORS) + dropped.get(k, 0) for k in seen | dropped}
     return kept, totals

@@ -405,3 +405,36 @@ def test_arbitrary_bytes_give_spec_errors_or_specs(data, file):
         archspec.loads(HEADER.encode() + data if file == "x.yaml" else data, file=file)
     except SpecError as exc:
         assert exc.diagnostics and all(d.location.file == file for d in exc.diagnostics)
+
+
+# --- found by benchmarks/fuzz.py ----------------------------------------------------------------
+
+@pytest.mark.parametrize("value, kind", [("!!float x", "float"), ("!!int '0x'", "int"),
+                                         ("!!int abc", "int"), ("!!bool ''", "bool"),
+                                         ("!!bool maybe", "bool")])
+def test_explicit_tags_on_unreadable_text_are_located_errors(value, kind):
+    exc = error_of(archspec.loads, HEADER + f"layers:\n  - Dense: {{units: {value}}}\n")
+    assert where(exc) == ("<string>", 4, 20)
+    assert f"is not a valid {kind}" in exc.diagnostics[0].message
+
+
+def test_errors_past_the_cap_are_counted_once_and_located(tmp_path):
+    echoes = HEADER + "layers: [repeat: {times: 60, layers: [Dense: {units: 4, inputs: nope}]}]\n"
+    exc = error_of(lambda text: archspec.check(archspec.loads(text)), echoes)
+    assert exc.error_count == 1 and len(exc.diagnostics) == 1  # one mistake, 60 calls
+    many = HEADER + "layers:\n" + "".join(f"  - ReLU: {{name: r{k}, inputs: zz{k}}}\n"
+                                          for k in range(120))
+    exc = error_of(lambda text: archspec.check(archspec.loads(text)), many)
+    *shown, note = exc.diagnostics
+    assert len(shown) == 50 and exc.error_count == 120
+    assert note.message.startswith("70 more problems not shown")
+    assert (note.location.line, note.location.column) == (4 + 50, 23)  # item 51's inputs
+
+
+def test_extending_a_file_that_is_no_mapping_is_located_at_extends(tmp_path):
+    (tmp_path / "base.yaml").write_text("- a\n- b\n")
+    child = tmp_path / "child.yaml"
+    child.write_text("name: t\nextends: base.yaml\n")
+    exc = error_of(archspec.check, child)
+    assert where(exc) == (str(child), 2, 1)
+    assert "is a list, not a spec mapping" in exc.diagnostics[0].message

@@ -129,6 +129,8 @@ class Builder:
         self.steps_left = EXPANSION_STEPS_PER_LAYER * self.max_layers
         self.meter = Meter()  # every expression of the spec shares one work budget
         self.error_count = self.omitted = 0
+        self.first_omitted: Optional[tuple] = None
+        self._reported: set[tuple] = set()
         self.source = spec.source
         self.types = layer_types()
         self.hidden = frozenset(self.types) | frozenset(spec.blocks)
@@ -144,7 +146,12 @@ class Builder:
     def error(self, message: str, path: tuple, hint: str | None = None, received: Any = None,
               allowed: str | None = None, via: str | None = None, severity: str = "error",
               data_path: tuple | None = None) -> None:
+        where = path if data_path is None else data_path
+        if (message, where) in self._reported:
+            return  # the same mistake again, from another call of its block or repeat
+        self._reported.add((message, where))
         if not self._room_for(severity):
+            self.first_omitted = self.first_omitted or where
             return
         self.diagnostics.append(Diagnostic(
             message, path=format_path(path, self.hidden),
@@ -193,7 +200,7 @@ class Builder:
     def _finished(self) -> list[Diagnostic]:
         diagnostics = unique(self.diagnostics)
         if self.omitted:
-            diagnostics.append(omitted(self.omitted, self.source.file))
+            diagnostics.append(omitted(self.omitted, self.source.locate(self.first_omitted)))
         return diagnostics
 
     def evaluate(self, value: Any, env: dict, path: tuple, via: str | None) -> Any:
@@ -480,6 +487,8 @@ class Builder:
             if self._room_for("error", exc.error_count()):
                 self.diagnostics.extend(from_validation_error(
                     exc, path, self.source, cls, self.hidden, via, data_path=data_path))
+            else:
+                self.first_omitted = self.first_omitted or data_path
             return None
         if key is not None:
             if len(_VALIDATED) > CACHE_LIMIT:

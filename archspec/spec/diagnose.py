@@ -36,7 +36,9 @@ def from_validation_error(exc: ValidationError, base: tuple, source: SourceMap,
     data_path = base if data_path is None else data_path
     errors = exc.errors(include_url=False)
     if len(errors) > MAX_ERRORS:  # each costs a did-you-mean search: count the rest instead
-        out.append(omitted(len(errors) - MAX_ERRORS, source.file))
+        first = errors[MAX_ERRORS]
+        out.append(omitted(len(errors) - MAX_ERRORS,
+                           source.locate(data_path + _data_loc(first, source, data_path))))
         errors = errors[:MAX_ERRORS]
     for err in implied(errors, model):
         loc = _data_loc(err, source, data_path)

@@ -113,8 +113,11 @@ def _resolve_extends(data: Any, smap: SourceMap, base_dir: Path, chain: list[str
     base_data, base_map = _resolve_extends(base_data, base_map, path.parent,
                                            chain + [str(path)], root)
     if not isinstance(base_data, dict):
-        raise SpecError([Diagnostic("the extended file is not a spec mapping",
-                                    location=Location(base_file))])
+        kind = "empty" if base_data is None else f"a {type(base_data).__name__}"
+        raise SpecError([Diagnostic(f"the file it names, {base_file}, is {kind}, not a spec "
+                                    f"mapping", path="extends", location=smap.locate(("extends",)),
+                                    hint="extend a spec file: a mapping with name, input and "
+                                         "layers")])
     merged = dict(base_data)
     for key, value in data.items():
         if key in MERGED_SECTIONS and isinstance(value, dict) and isinstance(merged.get(key), dict):

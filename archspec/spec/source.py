@@ -314,7 +314,12 @@ class _Builder:
                  "specs hold plain strings, numbers, booleans, lists and mappings; remove the tag")
         if tag == _INT:
             self._check(int_text_problem(node.value), node, path)
-        value = construct(_constructor, node)
+        try:
+            value = construct(_constructor, node)
+        except (ValueError, KeyError):  # an explicit tag on text it cannot read: !!bool maybe
+            text = node.value if len(node.value) <= 40 else node.value[:40] + "..."
+            fail(self._loc(node), f"'{text}' is not a valid {tag.rsplit(':', 1)[-1]}",
+                 path, "remove the tag and write the value plainly")
         self._check(value_problem(value), node, path)
         return value
 
