@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import importlib.util
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 import numpy as np
 
 from .ir.graph import Graph
-from .weights import flatten_permutation
+from .weights import flatten_permutation, keras_to_numpy
 
 ATOL = RTOL = 1e-4
 
@@ -48,10 +48,12 @@ class VerifyReport:
     layers: list[LayerCheck]
     output_diff: Optional[float] = None
     notes: list[str] = field(default_factory=list)
+    reference: Optional[Any] = None  # a reference_check.ReferenceReport, with --reference
 
     @property
     def passed(self) -> bool:
-        return all(layer.passed for layer in self.layers)
+        return all(layer.passed for layer in self.layers) and (
+            self.reference is None or self.reference.passed)
 
 
 def installed(backend: str) -> bool:
@@ -60,8 +62,18 @@ def installed(backend: str) -> bool:
 
 
 def verify(graph: Graph, batch: int = 2, seed: int = 0,
-           step: Callable[[str], None] = lambda _: None) -> VerifyReport:
+           step: Callable[[str], None] = lambda _: None, reference: Any = None,
+           max_params: int | None = None) -> VerifyReport:
+    """With ``reference`` ("keras.applications.<Name>", "torchvision.models.<name>", or such a
+    model itself), both models take the reference's weights instead of Keras' random ones, and
+    the report also compares them with the reference, layer by layer (``report.reference``).
+    Raises reference.UnknownReference for a name that cannot be resolved; models past
+    ``max_params`` parameters are refused as ``archspec.compile`` refuses them."""
     from .api import build
+    if isinstance(reference, str):
+        # Fail early on a bad name, and import torchvision before Keras (see reference.py).
+        from .reference import resolve_reference
+        resolve_reference(reference)
     checks = {n.name: LayerCheck(n.name, n.type, tuple(n.meta["shape"]),
                                  n.meta["trainable"] + n.meta["non_trainable"])
               for n in graph.live()}
@@ -70,9 +82,15 @@ def verify(graph: Graph, batch: int = 2, seed: int = 0,
     models = {}
     for backend in backends:
         step(f"building the {backend} model")
-        models[backend] = build(graph, backend)
+        models[backend] = build(graph, backend, max_params)
     rng = np.random.default_rng(seed)
-    if "keras" in models:
+    ref = None
+    if reference is not None:
+        from .reference_check import prepare
+        step("building the reference and loading its weights")
+        ref = prepare(reference, graph, models, rng)
+    fitted = ref is not None and ref.report.error is None
+    if "keras" in models and not fitted:
         _randomize_statistics(models["keras"], graph, rng)
     x = rng.standard_normal((batch,) + tuple(graph.input_shape)).astype(np.float32)
     activations = {}
@@ -80,22 +98,17 @@ def verify(graph: Graph, batch: int = 2, seed: int = 0,
         step("running keras")
         activations["keras"] = _keras_activations(models["keras"], graph, x, checks)
     if "torch" in models:
-        if "keras" in models:
+        if "keras" in models and not fitted:
             step("moving keras' weights into torch")
             from .weights import transfer_weights
             transfer_weights(models["keras"], models["torch"], graph)
         step("running torch")
         activations["torch"] = _torch_activations(models["torch"], graph, x, checks)
     step("comparing")
-    for check in checks.values():
-        for backend in backends:
-            shape = getattr(check, f"{backend}_shape")
-            if shape != check.shape:
-                check.problems.append(f"{backend} shape {list(shape or [])} != "
-                                      f"{list(check.shape)}")
-            params = getattr(check, f"{backend}_params")
-            if params != check.params:
-                check.problems.append(f"{backend} has {params} parameters, analysis {check.params}")
+    _compare_structure(checks, backends)
+    if ref is not None:
+        from .reference_check import compare
+        report.reference = compare(ref, graph, x, activations)
     if len(activations) == 2:
         for name, check in checks.items():
             a, b = activations["torch"][name], activations["keras"][name]
@@ -111,6 +124,18 @@ def verify(graph: Graph, batch: int = 2, seed: int = 0,
         report.notes.append(f"{' and '.join(sorted(missing))} not installed: activations were "
                             f"not compared (pip install 'archspec[torch,keras]')")
     return report
+
+
+def _compare_structure(checks: dict[str, LayerCheck], backends: list[str]) -> None:
+    for check in checks.values():
+        for backend in backends:
+            shape = getattr(check, f"{backend}_shape")
+            if shape != check.shape:
+                check.problems.append(f"{backend} shape {list(shape or [])} != "
+                                      f"{list(check.shape)}")
+            params = getattr(check, f"{backend}_params")
+            if params != check.params:
+                check.problems.append(f"{backend} has {params} parameters, analysis {check.params}")
 
 
 def _randomize_statistics(model, graph: Graph, rng) -> None:
@@ -138,7 +163,7 @@ def _keras_activations(model, graph: Graph, x: np.ndarray, checks) -> dict[str, 
         layer = model.get_layer(name)
         checks[name].keras_shape = tuple(int(n) for n in out.shape[1:])
         checks[name].keras_params = sum(int(np.prod(w.shape)) for w in layer.weights)
-        result[name] = np.asarray(out)
+        result[name] = keras_to_numpy(out)
     return result
 
 

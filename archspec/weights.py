@@ -12,6 +12,7 @@ Only numpy is needed here; torch and Keras objects are touched through their own
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -27,12 +28,17 @@ _SEPARABLE = {"SeparableConv1D", "SeparableConv2D"}
 
 
 def framework_of(model: Any) -> str:
-    module = type(model).__module__
-    if hasattr(model, "state_dict") and hasattr(model, "named_parameters"):
-        return "torch"
-    if hasattr(model, "get_layer") or module.startswith("keras"):
+    """"keras" or "torch". Keras is asked first: on Keras' torch backend every Keras model is
+    also a ``torch.nn.Module`` (with ``state_dict``), but its weights live in Keras layers."""
+    if any(_package(cls) == "keras" for cls in type(model).__mro__):
         return "keras"
+    if any(_package(cls) == "torch" for cls in type(model).__mro__):
+        return "torch"
     raise TypeError(f"not a compiled torch or Keras model: {type(model).__name__}")
+
+
+def _package(cls: type) -> str:
+    return (getattr(cls, "__module__", None) or "").split(".")[0]
 
 
 # --- layout conversions (torch ↔ Keras), one place each --------------------------------------
@@ -164,6 +170,17 @@ def set_torch_weights(model, graph: Graph, weights: Exchange) -> None:
 
 # --- Keras ---------------------------------------------------------------------------------------
 
+def keras_to_numpy(value) -> np.ndarray:
+    """A Keras tensor or variable of any Keras backend → a numpy copy. ``np.asarray`` is not
+    enough: on the torch backend outputs are tensors that require grad, and refuse it."""
+    from keras import ops
+    with warnings.catch_warnings():
+        # Variables' and torch tensors' __array__ predate numpy 2's copy keyword: numpy
+        # warns on each conversion, to no effect on the values.
+        warnings.filterwarnings("ignore", "__array__ implementation", DeprecationWarning)
+        return np.array(ops.convert_to_numpy(value), copy=True)
+
+
 def _keras_slots(model, node: Node) -> dict[str, Any]:
     layer = model.get_layer(node.name)
     return {w.name: w for w in layer.weights}
@@ -174,7 +191,7 @@ def keras_weights(model, graph: Graph) -> Exchange:
     for node in graph.live():
         slots = _keras_slots(model, node)
         if slots:
-            out[node.name] = {k: np.array(v.numpy(), copy=True) for k, v in slots.items()}
+            out[node.name] = {k: keras_to_numpy(v) for k, v in slots.items()}
     return out
 
 

@@ -14,6 +14,19 @@ def compiled(spec):
     return graph, archspec.compile(spec, backend="keras")
 
 
+def to_numpy(value):
+    """A Keras output or variable as numpy on any Keras backend (``np.asarray`` fails on the
+    torch backend's tensors that require grad)."""
+    from archspec.weights import keras_to_numpy
+    return keras_to_numpy(value)
+
+
+def examples(default: int) -> int:
+    """Hypothesis examples for a test: ``default``, or fewer where ARCHSPEC_KERAS_EXAMPLES says
+    so (.ci/keras_backends.sh runs the extra Keras backends on a smaller sample)."""
+    return min(default, int(os.environ.get("ARCHSPEC_KERAS_EXAMPLES", default)))
+
+
 def weight_count(weights) -> int:
     total = 0
     for w in weights:

@@ -17,7 +17,8 @@ from .. import shapes
 from .common import LayerContext, Unsupported, call, emitter_registry, literal, short
 
 RUNTIME = Path(__file__).with_name("keras_runtime.py")
-HELPERS = frozenset({"PaddedPooling", "GELU"})
+HELPERS = frozenset({"PaddedPooling", "GELU", "CroppedConv1DTranspose", "CroppedConv2DTranspose",
+                     "_CroppedTranspose", "_dilate"})
 
 
 @dataclass
@@ -102,15 +103,36 @@ def _conv(ctx: Context) -> Emitted:
     return Emitted(call(f"layers.{kind}", *positional, **kwargs), before)
 
 
+def _native_transpose(layer) -> bool:
+    """Whether Keras' own transposed convolution runs the spec on every backend. Not where
+    TensorFlow's CPU kernels refuse it: any dilation, or "same" with an output_padding of 0
+    and an even kernel (TensorFlow's "same" needs ceil(output / stride) to be the input
+    length, and that output is a stride short); nor where Keras refuses an output_padding of
+    the stride or more (the spec allows up to the dilation, as PyTorch does)."""
+    if set(layer.dilation_rate) != {1}:
+        return False
+    extra = layer.output_padding or ()
+    if any(o >= s for o, s in zip(extra, layer.strides)):
+        return False
+    return not (layer.padding == "same" and any(
+        o == 0 and k % 2 == 0 for o, k in zip(extra, layer.kernel_size)))
+
+
 @emits("Conv1DTranspose", "Conv2DTranspose")
 def _transpose(ctx: Context) -> Emitted:
-    layer = ctx.layer  # the spec's transposed convolution is Keras' own
+    layer = ctx.layer  # the spec's transposed convolution is Keras' own, where Keras can say it
     kwargs = {"padding": repr(layer.padding)} if layer.padding != "valid" else {}
     if layer.output_padding is not None:
         kwargs["output_padding"] = short(layer.output_padding)
     kwargs.update(_window_kwargs(layer, {
         "kernel_initializer": "glorot_uniform", "bias_initializer": "zeros",
         "kernel_regularizer": None, "kernel_constraint": None}))
+    if not _native_transpose(layer):
+        for given_by_crops in ("padding", "output_padding"):
+            kwargs.pop(given_by_crops, None)
+        name = f"Cropped{ctx.node.type}"
+        return Emitted(call(name, layer.filters, short(layer.kernel_size), **kwargs,
+                            crops=literal(ctx.resolved["crops"])), helpers=(name,))
     return Emitted(call(f"layers.{ctx.node.type}", layer.filters, short(layer.kernel_size),
                         **kwargs))
 
@@ -128,8 +150,11 @@ def _pool(ctx: Context) -> Emitted:
     if all(r == (0, 0) for r in reach) and out == tuple(
             (n - k) // s + 1 for n, k, s in zip(spatial, pool, strides)):
         return Emitted(call(f"layers.{ctx.node.type}", short(pool), **kwargs))
-    if only_input_counts and reach == tuple(shapes.same_padding(n, k, s) for n, k, s
-                                            in zip(spatial, pool, strides)) \
+    # Native "same" is exact on every Keras backend but in one case: where the padding splits
+    # unevenly, Keras' torch backend pads by repeating the edge values, which a max ignores
+    # and an average counts (keras-team/keras#18452). Those averages take the helper.
+    same = tuple(shapes.same_padding(n, k, s) for n, k, s in zip(spatial, pool, strides))
+    if only_input_counts and reach == same and (is_max or all(b == a for b, a in same)) \
             and out == tuple(-(-n // s) for n, s in zip(spatial, strides)):
         return Emitted(call(f"layers.{ctx.node.type}", short(pool), **kwargs,
                             padding=repr("same")))

@@ -68,3 +68,65 @@ class GELU(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "approximate": self.approximate}
+
+
+def _dilate(kernel, axis, rate):
+    """Spell a kernel's dilation out along ``axis``: ``rate - 1`` zeros between its taps."""
+    size = kernel.shape[axis]
+    if rate == 1 or size == 1:
+        return kernel
+    shape = list(kernel.shape)
+    gaps = ops.zeros(shape[:axis + 1] + [rate - 1] + shape[axis + 1:], dtype=kernel.dtype)
+    taps = ops.concatenate([ops.expand_dims(kernel, axis + 1), gaps], axis=axis + 1)
+    spread = ops.reshape(taps, shape[:axis] + [size * rate] + shape[axis + 1:])
+    start = [0] * len(shape)
+    return ops.slice(spread, start, shape[:axis] + [(size - 1) * rate + 1] + shape[axis + 1:])
+
+
+class _CroppedTranspose:
+    """A transposed convolution as the spec defines it: the full result ((L-1)*S + K_eff
+    cells per spatial dim) cropped by ``crops``, (before, after) per spatial dim, where a
+    negative "after" appends zeros. Used where Keras' own layer cannot express it: dilation
+    (TensorFlow's CPU kernels refuse it) or an output_padding of the stride or more. The
+    kernel and bias are the native layer's, so weights and their names are unchanged."""
+
+    def __init__(self, *args, crops, **kwargs):
+        kwargs["output_padding"] = None
+        super().__init__(*args, **kwargs)
+        self.crops = tuple(tuple(c) for c in crops)
+
+    def call(self, inputs):
+        kernel = self.kernel
+        for axis, rate in enumerate(self.dilation_rate):
+            kernel = _dilate(kernel, axis, rate)
+        full = ops.conv_transpose(inputs, kernel, strides=list(self.strides), padding="valid")
+        wanted = self.compute_output_shape(inputs.shape)[1:-1]
+        kept = [slice(None)]
+        for (before, _), length in zip(self.crops, wanted):
+            kept.append(slice(before, before + length))
+        outputs = full[tuple(kept) + (slice(None),)]
+        short = [length - n for length, n in zip(wanted, outputs.shape[1:-1])]
+        if any(short):  # Keras' "valid" result can end before the cells a crop appends
+            outputs = ops.pad(outputs, [(0, 0)] + [(0, s) for s in short] + [(0, 0)])
+        if self.use_bias:
+            outputs = outputs + ops.reshape(self.bias, (1,) * (self.rank + 1) + (self.filters,))
+        return self.activation(outputs) if self.activation is not None else outputs
+
+    def compute_output_shape(self, input_shape):
+        spatial = [None if n is None else (n - 1) * s + (k - 1) * d + 1 - b - a
+                   for n, k, s, d, (b, a) in zip(input_shape[1:-1], self.kernel_size,
+                                                  self.strides, self.dilation_rate, self.crops)]
+        return (input_shape[0],) + tuple(spatial) + (self.filters,)
+
+    def get_config(self):
+        return {**super().get_config(), "crops": self.crops}
+
+
+@keras.saving.register_keras_serializable(package="archspec")
+class CroppedConv1DTranspose(_CroppedTranspose, keras.layers.Conv1DTranspose):
+    pass
+
+
+@keras.saving.register_keras_serializable(package="archspec")
+class CroppedConv2DTranspose(_CroppedTranspose, keras.layers.Conv2DTranspose):
+    pass
