@@ -4,8 +4,10 @@ Each spec layer becomes the Keras layer of the same name; where Keras needs help
 the spec means (explicit or asymmetric padding, ceil rounding, padded cells in an average,
 channels-first element order) the emitter puts native helper layers before it (ZeroPadding,
 Permute) or uses a small layer copied from ``keras_runtime.py``. The model is channels-last,
-Keras' native layout, whatever the spec's layout; only keras.layers and keras.ops are used, so
-it runs on any Keras backend.
+Keras' native layout, whatever the spec's layout. Only keras.layers and keras.ops are used, and
+no native layer where one of Keras' backends (TensorFlow, torch, JAX) computes something else
+or refuses it (uneven "same" averages, some transposed convolutions), so the code means the
+same on each; tests/test_keras_backends_agree.py checks it.
 """
 
 from __future__ import annotations
