@@ -16,7 +16,7 @@ _EXPORTS = {
     "archspec.api": ["analyze", "check", "compile", "generate"],
     "archspec.errors": ["ArgumentError", "Diagnostic", "SpecError", "UnsupportedError"],
     "archspec.weights": ["get_weights", "set_weights", "transfer_weights"],
-    "archspec.verify": ["verify"],
+    "archspec.verification": ["verify"],
     "archspec.reference": ["load_reference_weights"],
     "archspec.spec.load": ["load", "loads"],
     "archspec.spec.model": ["BlockDef", "InputSpec", "Spec", "call", "repeat"],

@@ -263,7 +263,7 @@ def verify(spec: str, sets: tuple[str, ...], batch: int, seed: int,
     every layer with weights is compared with the reference's. Exit 1 on any mismatch."""
     gc.enable()
     from .api import analyze, check_model_size
-    from .verify import verify as run_verify
+    from .verification import verify as run_verify
 
     try:
         graph = analyze(_load(spec, _overrides(sets) or None), max_layers=_limit("max_layers"))
@@ -271,7 +271,7 @@ def verify(spec: str, sets: tuple[str, ...], batch: int, seed: int,
     except SpecError as exc:
         _report_errors(exc, False, spec)
         sys.exit(EXIT_INVALID)
-    from .verify import installed
+    from .verification import installed
     if not (installed("torch") or installed("keras")):
         raise click.UsageError("verify needs a backend: pip install 'archspec[torch,keras]'")
     console = _console(rich=True)

@@ -84,7 +84,7 @@ def compare(reference: Reference, graph: Graph, x: np.ndarray,
             activations: dict[str, dict[str, np.ndarray]]) -> ReferenceReport:
     """Each paired layer's output in the reference against the spec's models' (``activations``:
     backend → spec layer → channels-last array, as verify collects them)."""
-    from .verify import ATOL, RTOL
+    from .verification import ATOL, RTOL
     report = reference.report
     if report.error is not None:
         return report
@@ -114,7 +114,7 @@ def _reference_outputs(reference: Reference, graph: Graph, x: np.ndarray) -> dic
 def _torch_outputs(reference: Reference, x: np.ndarray) -> dict[str, np.ndarray]:
     import torch
 
-    from .verify import _activation
+    from .verification import _activation
     captured, handles = {}, []
     for node, _, module in reference.pairs:
         # Clone: torchvision's in-place ReLUs overwrite a BatchNorm's output after the hook.

@@ -32,7 +32,7 @@ def _deterministic_weights(model, graph) -> None:
 
 def run_case(case: dict, out: Path) -> dict:
     import archspec
-    from archspec.verify import verify
+    from archspec.verification import verify
     from archspec.weights import keras_to_numpy
     graph = archspec.analyze(case["spec"])
     source = archspec.generate(case["spec"], backend="keras")

@@ -217,3 +217,9 @@ def test_exit_codes_are_consistent(spec_dir, tmp_path):
     for args in (["check"], ["compile", lenet], ["compile", lenet, "-b", "jax"],
                  ["check", "--no-such-option", lenet], ["frobnicate"]):
         assert run(*args).returncode == 2, args
+
+
+def test_archspec_verify_stays_the_function_once_its_module_is_loaded():
+    import archspec
+    import archspec.verification  # what the CLI's verify command imports
+    assert callable(archspec.verify) and archspec.verify.__module__ == "archspec.verification"

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 import archspec
 from archspec.cli import main
-from archspec.verify import verify  # archspec.verify is the module once the CLI has imported it
+from archspec.verification import verify
 
 pytestmark = pytest.mark.reference
 

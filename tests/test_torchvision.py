@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 import archspec
 from archspec.cli import main
-from archspec.verify import ATOL
+from archspec.verification import ATOL
 
 pytestmark = pytest.mark.reference
 

@@ -21,7 +21,7 @@ from spec_strategies import specs  # noqa: E402
 
 import archspec  # noqa: E402
 from archspec.cli import main  # noqa: E402
-from archspec.verify import ATOL, RTOL, verify  # noqa: E402
+from archspec.verification import ATOL, RTOL, verify  # noqa: E402
 from archspec.weights import keras_weights, set_keras_weights  # noqa: E402
 
 ROOT = Path(__file__).parent.parent
@@ -95,7 +95,7 @@ def test_verify_command_passes_and_fails(spec_dir, monkeypatch):
     assert result.exit_code == 0, result.output
     assert "all 7 layers agree" in result.output and "pass" in result.output
     # Break the one subtle rule (Flatten row order) and verify must notice.
-    import archspec.verify as verify_module
+    import archspec.verification as verify_module
     import archspec.weights as weights_module
     monkeypatch.setattr(weights_module, "flatten_permutation", lambda graph, node: None)
     monkeypatch.setattr(verify_module, "flatten_permutation", lambda graph, node: None)
@@ -191,7 +191,7 @@ def test_digits_parity_example_runs_short():
 
 
 def test_verify_with_one_backend_compares_what_it_can(spec_dir, monkeypatch):
-    import archspec.verify as verify_module
+    import archspec.verification as verify_module
     monkeypatch.setattr(verify_module, "installed", lambda backend: backend == "torch")
     report = verify(archspec.analyze(spec_dir / "lenet5.yaml"))
     assert report.backends == ["torch"] and report.passed
@@ -201,7 +201,7 @@ def test_verify_with_one_backend_compares_what_it_can(spec_dir, monkeypatch):
 
 
 def test_verify_without_any_backend_is_a_usage_error(spec_dir, monkeypatch):
-    import archspec.verify as verify_module
+    import archspec.verification as verify_module
     monkeypatch.setattr(verify_module, "installed", lambda backend: False)
     result = CliRunner().invoke(main, ["verify", str(spec_dir / "lenet5.yaml")])
     assert result.exit_code == 2 and "verify needs a backend" in result.output
