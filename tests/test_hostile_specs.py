@@ -185,14 +185,19 @@ def _collision_names() -> list[str]:
     return sorted(n for n in names if n != "input")
 
 
+def _collision_spec() -> tuple[list[str], dict]:
+    """A Dense layer named after each colliding name; every one also feeds the final Add, so
+    each is a local variable of forward as well as an attribute."""
+    names = _collision_names()
+    layers = [{"Dense": {"units": 4, "name": n}} for n in names]
+    layers.append({"Add": {"inputs": names, "name": "total"}})
+    return names, {"name": "t", "input": {"shape": [4]}, "layers": layers}
+
+
 def test_layers_named_after_module_internals_build_and_run():
     torch = pytest.importorskip("torch")
     from archspec.backends.torch_codegen import attribute_names
-    names = _collision_names()
-    layers = [{"Dense": {"units": 4, "name": n}} for n in names]
-    # Every layer also feeds the final Add, so each is a local variable of forward as well.
-    layers.append({"Add": {"inputs": names, "name": "total"}})
-    doc = {"name": "t", "input": {"shape": [4]}, "layers": layers}
+    names, doc = _collision_spec()
     graph = archspec.analyze(doc)
     attrs = attribute_names(graph)
     assert len(set(attrs.values())) == len(attrs)  # collision-free
@@ -214,10 +219,7 @@ def test_keras_takes_the_same_names():
     import numpy as np
 
     from archspec.weights import transfer_weights
-    names = _collision_names()
-    layers = [{"Dense": {"units": 4, "name": n}} for n in names]
-    layers.append({"Add": {"inputs": names, "name": "total"}})
-    doc = {"name": "t", "input": {"shape": [4]}, "layers": layers}
+    names, doc = _collision_spec()
     graph = archspec.analyze(doc)
     keras_model = archspec.compile(doc, "keras")
     assert {layer.name for layer in keras_model.layers} >= set(names)
