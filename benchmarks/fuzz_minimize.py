@@ -60,20 +60,26 @@ class _Shrinker:
         result = self.pool.run_case(_with(self.case, self.where, data))
         return (result["outcome"], result.get("exc"), result.get("frame")) == self.key
 
-    def lines(self, data: bytes) -> bytes:
-        lines, n = data.splitlines(keepends=True), 2
-        while len(lines) >= 2 and self.left > 0:
-            size = -(-len(lines) // n)
-            for start in range(0, len(lines), size):
-                candidate = lines[:start] + lines[start + size:]
-                if self.same(b"".join(candidate)):
-                    lines, n = candidate, max(n - 1, 2)
+    def _ddmin(self, parts: list, still_fails) -> list:
+        """Delta debugging: drop ever smaller chunks of ``parts`` while ``still_fails`` (given
+        the shorter list) says the finding reproduces."""
+        n = 2
+        while len(parts) >= 2 and self.left > 0:
+            size = -(-len(parts) // n)
+            for start in range(0, len(parts), size):
+                candidate = parts[:start] + parts[start + size:]
+                if still_fails(candidate):
+                    parts, n = candidate, max(n - 1, 2)
                     break
             else:
-                if n >= len(lines):
+                if n >= len(parts):
                     break
-                n = min(2 * n, len(lines))
-        return b"".join(lines)
+                n = min(2 * n, len(parts))
+        return parts
+
+    def lines(self, data: bytes) -> bytes:
+        lines = data.splitlines(keepends=True)
+        return b"".join(self._ddmin(lines, lambda kept: self.same(b"".join(kept))))
 
     def characters(self, data: bytes) -> bytes:
         """ddmin over the bytes of each short line: `{a: 1, b: !!int '0x'}` → `b: !!int '0x'`."""
@@ -81,19 +87,9 @@ class _Shrinker:
         for i, line in enumerate(lines):
             if len(line) > 300:
                 continue
-            n = 2
-            while len(line) >= 2 and self.left > 0:
-                size = -(-len(line) // n)
-                for start in range(0, len(line), size):
-                    candidate = line[:start] + line[start + size:]
-                    if self.same(b"".join(lines[:i] + [candidate] + lines[i + 1:])):
-                        lines[i] = line = candidate
-                        n = max(n - 1, 2)
-                        break
-                else:
-                    if n >= len(line):
-                        break
-                    n = min(2 * n, len(line))
+            def still_fails(kept: list, i=i) -> bool:
+                return self.same(b"".join(lines[:i] + [bytes(kept)] + lines[i + 1:]))
+            lines[i] = bytes(self._ddmin(list(line), still_fails))
         return b"".join(lines)
 
     def long_lines(self, data: bytes) -> bytes:
