@@ -19,7 +19,7 @@ _EXPORTS = {
     "archspec.verification": ["verify"],
     "archspec.reference": ["load_reference_weights"],
     "archspec.spec.load": ["load", "loads"],
-    "archspec.spec.model": ["BlockDef", "InputSpec", "Spec", "call", "repeat"],
+    "archspec.spec.model": ["BlockDef", "InputSpec", "Spec", "call", "group", "repeat"],
     "archspec.ops.activation": ["ELU", "GELU", "Activation", "LeakyReLU", "ReLU", "Sigmoid",
                                 "SiLU", "Softmax", "Tanh"],
     "archspec.ops.conv": ["Conv1D", "Conv1DTranspose", "Conv2D", "Conv2DTranspose",

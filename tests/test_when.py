@@ -141,7 +141,7 @@ BLOCK = """
 def test_optional_shortcut_in_a_block_adds_the_block_input(tmp_path):
     graph = graph_of(tmp_path, BLOCK)
     adds = {n.name: n.inputs for n in graph.layers if n.type == "Add"}
-    assert adds == {"r1_add_1": ["stem", "r1_main"], "r2_add_2": ["r2_shortcut", "r2_main"]}
+    assert adds == {"r1_add_1": ["stem", "r1_main"], "r2_add_1": ["r2_shortcut", "r2_main"]}
 
 
 def test_skipped_first_item_of_a_block_stands_for_the_block_input(tmp_path):

@@ -32,7 +32,7 @@ from ..spec.overrides import parse_override  # noqa: F401 - moved to the spec la
 from ..spec.paths import format_path
 from .bounds import LaterNames as _LaterNames
 from .bounds import item_key, shortened
-from .graph import INPUT, Graph, Node
+from .graph import INPUT, Frame, Graph, Node
 
 CACHE_LIMIT = 50_000
 # Layers are immutable, so one validated object serves every item with the same arguments,
@@ -88,12 +88,18 @@ class _Scope:
     level also resolves fully qualified names such as ``stage2_conv1``."""
 
     def __init__(self, prefix: str, parent: Optional["_Scope"], isolated: bool = False,
-                 auto_prefix: Optional[str] = None):
+                 auto_prefix: Optional[str] = None, frame: Optional[Frame] = None,
+                 positional: bool = False):
         self.prefix, self.parent, self.isolated = prefix, parent, isolated
         # Automatic names skip the levels of unnamed repeats: stage1_conv2d_3, not
         # repeat1_0_stage1_repeat2_1_conv2d_3 (the counter keeps them unique anyway).
         self.auto_prefix = prefix if auto_prefix is None else auto_prefix
         self.names: dict[str, str] = {}
+        parent_frames = parent.frames if parent is not None else ()
+        self.frames: tuple = parent_frames + (frame,) if frame is not None else parent_frames
+        # In a named group, unnamed items are named by their position among the items that
+        # are there (when: false ones are not), as nn.Sequential numbers its modules.
+        self.positions = itertools.count() if positional else None
 
     def auto(self, short: str) -> str:
         return f"{self.auto_prefix}_{short}" if self.auto_prefix else short
@@ -360,12 +366,9 @@ class Builder:
 
     def _name(self, raw: Any, type_name: str, scope: _Scope, path: tuple, via) -> Optional[str]:
         if raw is None:
-            base = snake(type_name)
-            while True:
-                self.counters[base] += 1
-                full = scope.auto(f"{base}_{self.counters[base]}")
-                if full not in self.by_name:
-                    return full
+            if scope.positions is not None:
+                return scope.qualify(str(next(scope.positions)))
+            return self._auto_name(snake(type_name) + "_", scope)
         try:
             check_identifier(raw, "layer name")
         except ValueError as exc:
@@ -375,6 +378,8 @@ class Builder:
             self.error("'input' names the model input and cannot name a layer", path + ("name",),
                        via=via)
             return None
+        if scope.positions is not None:
+            next(scope.positions)
         full = scope.qualify(raw)
         if full in self.by_name or raw in scope.names:
             first = self.by_name.get(full)
@@ -382,6 +387,17 @@ class Builder:
                        hint=f"first used at {first.path} ({first.location})" if first else None)
             return None
         return full
+
+    def _auto_name(self, base: str, scope: _Scope) -> str:
+        """``conv2d_3``: counted per container (a block call, a named repeat's iteration), so a
+        name says where a layer is rather than how many came before it in the whole spec."""
+        counter = (scope.auto_prefix, base)
+        while True:
+            self.counters[counter] += 1
+            short = f"{base}{self.counters[counter]}"
+            full = scope.auto(short)
+            if full not in self.by_name and short not in scope.names:
+                return full
 
     def _resolve(self, refs: Any, prev: Optional[str], scope: _Scope, path: tuple, via,
                  later: list, own_name: Optional[str]) -> Optional[list[str]]:
@@ -449,7 +465,8 @@ class Builder:
         if name is None:
             return None
         node = Node(name, layer if inputs is not None else None, inputs or ["?"],
-                    path_key=path, location=self.source.locate(data_path), via=via)
+                    path_key=path, location=self.source.locate(data_path), via=via,
+                    scope=scope.frames)
         if inputs is None or layer is None:
             node.layer, node.meta["invalid"] = None, True
         self._register(node, raw_name, scope)
@@ -499,7 +516,8 @@ class Builder:
     def _placeholder(self, raw_name, scope, path, via, prev):
         name = raw_name if isinstance(raw_name, str) and IDENTIFIER.match(raw_name) else None
         node = Node(scope.qualify(name) if name else f"_invalid_{len(self.nodes)}", None,
-                    [prev or "?"], path_key=path, via=via, meta={"invalid": True})
+                    [prev or "?"], path_key=path, via=via, meta={"invalid": True},
+                    scope=scope.frames)
         self._register(node, name, scope)
         return node.name
 
@@ -561,33 +579,37 @@ class Builder:
             # name: "" — the body's layers take the enclosing repeat iteration's prefix
             # (layer1_0_conv1 rather than layer1_0_bottleneck3_conv1).
             inputs = self._resolve(refs, prev, scope, data_path, via, later, None)
-            return self._expand_block(block, definition, path, scope.prefix, scope, inputs,
+            frame = Frame("call", "", scope.prefix, block, _params(declared, block_env))
+            return self._expand_block(block, definition, path, frame, scope, inputs,
                                       block_env, via)
-        if raw_name is None:
-            self.counters[block] += 1
-            raw_name = f"{block}{self.counters[block]}"
-            while scope.auto(raw_name) in self.by_name or raw_name in scope.names:
-                self.counters[block] += 1
-                raw_name = f"{block}{self.counters[block]}"
-            name = scope.auto(raw_name)
+        if raw_name is None and scope.positions is not None:
+            raw_name = str(next(scope.positions))
+            name = scope.qualify(raw_name)
+        elif raw_name is None:
+            name = self._auto_name(block, scope)
+            raw_name = name[len(scope.auto_prefix) + 1:] if scope.auto_prefix else name
         else:
             name = self._name(raw_name, block, scope, data_path, via)
         inputs = self._resolve(refs, prev, scope, data_path, via, later, raw_name)
         if name is None:
             return None
-        out = self._expand_block(block, definition, path, name, scope, inputs, block_env, via)
+        local = name[len(scope.frames[-1].prefix) + 1:] if scope.frames and \
+            scope.frames[-1].prefix else name
+        frame = Frame("call", local, name, block, _params(declared, block_env))
+        out = self._expand_block(block, definition, path, frame, scope, inputs, block_env, via)
         scope.names[raw_name] = out
         if out is not None:
             self.by_name.setdefault(name, self.by_name.get(out))
         return out
 
-    def _expand_block(self, block, definition, path, name, scope, inputs, block_env, via):
+    def _expand_block(self, block, definition, path, frame, scope, inputs, block_env, via):
+        name = frame.prefix
         if inputs is not None and len(inputs) != len(definition.inputs):
             self.error(f"block '{block}' takes {len(definition.inputs)} input(s) "
                        f"({', '.join(definition.inputs)}), got {len(inputs)}",
                        path + (block, "inputs"), via=via)
             inputs = None
-        inner = _Scope(name, scope, isolated=True)
+        inner = _Scope(name, scope, isolated=True, frame=frame)
         for local, target in zip(definition.inputs, inputs or [None] * len(definition.inputs)):
             inner.names[local] = target if target is not None else "?"
         inner_defaults = self._defaults(definition.defaults, ("blocks", block, "defaults"),
@@ -641,8 +663,8 @@ class Builder:
         name = body.get("name")
         auto = name is None
         if auto:
-            self.counters["repeat"] += 1
-            name = f"repeat{self.counters['repeat']}_"
+            self.counters[(scope.auto_prefix, "repeat")] += 1
+            name = f"repeat{self.counters[(scope.auto_prefix, 'repeat')]}_"
         elif not isinstance(name, str) or (name and not IDENTIFIER.match(name)):
             self.error("repeat name must be an identifier or ''", data_path + ("name",),
                        received=name, via=via)
@@ -654,8 +676,12 @@ class Builder:
         for i in range(start, start + times):
             self.spend(iteration_cost, data_path, via, f"at iteration {i} of this repeat")
             # Iteration i's layers are named <name><i>_<layer>, e.g. layer1_0_conv1.
-            inner = _Scope(scope.qualify(f"{name}{i}"), scope,
-                           auto_prefix=scope.auto_prefix if auto else None)
+            prefix = scope.qualify(f"{name}{i}")
+            # A named repeat's iterations are containers (layer1, or 0, 1, ... for name: "");
+            # an unnamed one's layers belong to the container around it.
+            frame = None if auto else Frame("iteration", f"{name}{i}", prefix, index=i)
+            inner = _Scope(prefix, scope, auto_prefix=scope.auto_prefix if auto else None,
+                           frame=frame)
             prev = self._items(layers, data_path + ("layers",), inner, {**env, index: i},
                                defaults, prev, via)
         return prev
@@ -677,13 +703,33 @@ class Builder:
         if not isinstance(body, dict) or "layers" not in body:
             self.error("'group' needs 'layers' (and usually 'defaults')", data_path, via=via)
             return None
-        for key in sorted(set(body) - {"layers", "defaults"}):
+        for key in sorted(set(body) - {"layers", "defaults", "name"}):
             self.error(f"unknown field '{key}' in group", data_path + (key,), via=via,
-                       hint=self.hint(key, ["layers", "defaults"]))
+                       hint=self.hint(key, ["layers", "defaults", "name"]))
         inner_defaults = self._defaults(body.get("defaults") or {}, data_path + ("defaults",),
                                         defaults)
-        return self._items(body["layers"], data_path + ("layers",), scope, env, inner_defaults,
-                           prev, via)
+        raw_name = body.get("name")
+        if raw_name is None:
+            return self._items(body["layers"], data_path + ("layers",), scope, env,
+                               inner_defaults, prev, via)
+        # A named group is a container (torch: an nn.Sequential when its items chain); its
+        # unnamed items are named by position: downsample_0, downsample_1.
+        name = self._name(raw_name, "group", scope, data_path, via)
+        if name is None:
+            return None
+        local = name[len(scope.frames[-1].prefix) + 1:] if scope.frames and \
+            scope.frames[-1].prefix else name
+        inner = _Scope(name, scope, frame=Frame("group", local, name), positional=True)
+        out = self._items(body["layers"], data_path + ("layers",), inner, env, inner_defaults,
+                          prev, via)
+        scope.names[raw_name] = out
+        if out is not None:
+            self.by_name.setdefault(name, self.by_name.get(out))
+        return out
+
+
+def _params(declared: dict, env: dict) -> tuple:
+    return tuple((key, env.get(key)) for key in declared)
 
 
 def build_graph(spec: Spec, max_layers: Optional[int] = None) -> Graph:

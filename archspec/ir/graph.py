@@ -13,6 +13,19 @@ from ..ops.base import Layer, Shape
 INPUT = "input"
 
 
+@dataclass(frozen=True)
+class Frame:
+    """One level of the spec's structure that a node was expanded in, outermost first in
+    ``Node.scope``: a block call, an iteration of a named repeat, or a named group. Backends
+    turn frames into modules and functions; reports use them to summarise."""
+    kind: str  # "call" | "iteration" | "group"
+    name: str  # its name inside the enclosing frame; "" for a call merged into its iteration
+    prefix: str  # the qualified prefix of the names inside it, e.g. "layer1_0"
+    block: Optional[str] = None  # for a call: the block it expands
+    params: tuple = ()  # for a call: ((parameter, value), ...) in the block's declared order
+    index: Optional[int] = None  # for an iteration: the repeat index
+
+
 @dataclass(eq=False)
 class Node:
     name: str
@@ -21,6 +34,7 @@ class Node:
     path_key: tuple = ()  # where in the spec document; formatted only when a message needs it
     location: Location = field(default_factory=Location)
     via: Optional[str] = None  # the block calls that produced this node, for error messages
+    scope: tuple = ()  # the Frames it was expanded in, outermost first
     meta: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -28,6 +42,13 @@ class Node:
         """The spec path, e.g. ``layers[3].repeat.layers[0]``."""
         from ..spec.paths import format_path
         return format_path(self.path_key)
+
+    @property
+    def local(self) -> str:
+        """Its name inside its innermost frame: ``conv1`` for ``layer1_0_conv1``."""
+        if not self.scope or not self.scope[-1].prefix:
+            return self.name
+        return self.name[len(self.scope[-1].prefix) + 1:]
 
     @property
     def type(self) -> str:

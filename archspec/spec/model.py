@@ -87,9 +87,23 @@ def repeat(times: Union[int, str], layers: list, index: str = "i",
     body: dict[str, Any] = {"times": times, "layers": _plain(_check_items(layers, "repeat.layers"))}
     if index != "i":
         body["index"] = index
-    if name:
+    if name is not None:  # "" is a name: the iterations are then 0, 1, ...
         body["name"] = name
     return {"repeat": body}
+
+
+def group(layers: list, name: Optional[str] = None,
+          defaults: Optional[dict] = None) -> dict:
+    """A ``group`` item: ``layers`` with their own ``defaults``; with a ``name`` it is a
+    container whose unnamed items are named by position (``classifier_0``)."""
+    if name is not None and not (isinstance(name, str) and IDENTIFIER.match(name)):
+        _refuse("group name must be an identifier", "group.name", received=name)
+    body: dict[str, Any] = {"layers": _plain(_check_items(layers, "group.layers"))}
+    if name is not None:
+        body["name"] = name
+    if defaults:
+        body["defaults"] = _plain(defaults)
+    return {"group": body}
 
 
 def call(block: str, /, **arguments: Any) -> dict:
