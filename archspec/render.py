@@ -1,4 +1,7 @@
-"""Human output: the per-layer table and totals (rich), and diagnostics."""
+"""Human output: the per-layer table and totals (rich), and diagnostics.
+
+Reports come in duck-typed (``report.Report``, ``verification.VerifyReport``...): this module
+imports none of them, so that ``Report.render`` can use it without an import cycle."""
 
 from __future__ import annotations
 
@@ -7,7 +10,6 @@ from typing import TYPE_CHECKING, Iterable
 
 if TYPE_CHECKING:
     from .errors import Diagnostic
-    from .report import Report
 
 
 _MARKUP = re.compile(r"\[/?(?:bold|red|yellow|green)\]")
@@ -58,7 +60,7 @@ def _inputs_cells(inputs: list[str], previous: str) -> list[str]:
     return [] if inputs == [previous] else list(inputs)
 
 
-def _rows(report: "Report", max_rows: int | None) -> list[tuple[str, ...]]:
+def _rows(report, max_rows: int | None) -> list[tuple[str, ...]]:
     rows = report.layers
     previous = ["input"] + [row.name for row in rows[:-1]]
     shown = list(zip(rows, previous))
@@ -81,7 +83,7 @@ def _rows(report: "Report", max_rows: int | None) -> list[tuple[str, ...]]:
     return cells
 
 
-def render_report(report: "Report", console=None, max_rows: int | None = None) -> None:
+def render_report(report, console=None, max_rows: int | None = None) -> None:
     """A Keras-summary-like table. Columns are laid out here rather than with rich.Table,
     whose measuring pass costs ~70 ms on a 200-row model against a 150 ms budget for the
     whole command; rich still does styling and the terminal."""

@@ -11,6 +11,7 @@ from .errors import Diagnostic, capped
 from .inference import BYTES_FP32
 from .ir.graph import Graph
 from .ops.base import product
+from .render import render_report
 
 JSON_VERSION = 1
 
@@ -113,5 +114,4 @@ class Report:
         }
 
     def render(self, console=None, max_rows: int | None = None) -> None:
-        from .render import render_report
         render_report(self, console, max_rows)

@@ -1,3 +1,5 @@
+import ast
+import functools
 import importlib.util
 import os
 import sys
@@ -13,10 +15,8 @@ import pytest
 # Shared test helpers (spec_strategies, torch_helpers) import by name under --import-mode=importlib.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from reference_policy import (  # noqa: E402,F401 - hooks pytest finds here by name
-    pytest_configure,
-    pytest_runtest_makereport,
-)
+import reference_policy  # noqa: E402
+from reference_policy import pytest_runtest_makereport  # noqa: E402,F401 - a hook, by name
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"
@@ -39,3 +39,124 @@ def pytest_report_header(config) -> str | None:
 @pytest.fixture
 def spec_dir() -> Path:
     return SPECS
+
+
+# --- the fast loop: `pytest -m "not slow"` runs no framework ----------------------------------
+# A test that imports torch, Keras, TensorFlow or JAX (at the top of its file, in its body, in a
+# fixture or helper of its file, or through torch_helpers & co.) is marked `framework` and
+# `slow`. In a run that leaves slow tests out, files that import a framework at the top are not
+# even collected, and a test that loads a framework anyway fails, naming it.
+
+FRAMEWORKS = {"torch", "torchvision", "keras", "tensorflow", "jax"}
+_FRAMEWORK_HELPERS = {"torch_helpers", "keras_helpers", "course_models"}
+
+
+def _imports_framework(node: ast.AST) -> bool:
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Import):
+            names = [alias.name for alias in sub.names]
+        elif isinstance(sub, ast.ImportFrom):
+            names = [sub.module or ""]
+        elif isinstance(sub, ast.Call) and getattr(sub.func, "attr", None) == "importorskip" \
+                and sub.args and isinstance(sub.args[0], ast.Constant):
+            names = [str(sub.args[0].value)]
+        else:
+            continue
+        if any(name.split(".")[0] in FRAMEWORKS | _FRAMEWORK_HELPERS for name in names):
+            return True
+    return False
+
+
+@functools.lru_cache(maxsize=None)
+def framework_use(path: Path) -> tuple[bool, frozenset[str]]:
+    """Whether the file's top level imports a framework, and which of its functions (tests,
+    fixtures, helpers) do, directly or by calling one of the file's functions that does."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    functions = {node.name: node for node in ast.walk(tree)
+                 if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    top = [node for node in tree.body
+           if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+    using = {name for name, node in functions.items() if _imports_framework(node)}
+    calls = {name: {sub.func.id for sub in ast.walk(node)
+                    if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name)}
+             for name, node in functions.items()}
+    while True:
+        more = {name for name, called in calls.items() if called & using} - using
+        if not more:
+            break
+        using |= more
+    return any(_imports_framework(node) for node in top), frozenset(using)
+
+
+def fast_loop(config) -> bool:
+    """Whether this run leaves the slow tests out (`-m "not slow"`, `-m "not framework"`)."""
+    expression = " ".join(config.getoption("markexpr", "").split())
+    return "not slow" in expression or "not framework" in expression
+
+
+def pytest_configure(config) -> None:
+    reference_policy.pytest_configure(config)
+    config.addinivalue_line(
+        "markers", "framework: imports torch, Keras, TensorFlow or JAX (marked slow too)")
+    if fast_loop(config):
+        config.pluginmanager.register(_FrameworkGuard(), "archspec-framework-guard")
+
+
+def pytest_ignore_collect(collection_path: Path, config):
+    if fast_loop(config) and collection_path.suffix == ".py" \
+            and collection_path.name.startswith("test_") and framework_use(collection_path)[0]:
+        return True
+    return None
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    for item in items:
+        path = item.path
+        if path.suffix != ".py" or not path.name.startswith("test_"):
+            continue
+        at_top, functions = framework_use(path)
+        names = {getattr(item, "originalname", item.name), *getattr(item, "fixturenames", ())}
+        if at_top or names & functions:
+            item.add_marker(pytest.mark.framework)
+        if item.get_closest_marker("framework") is not None:
+            item.add_marker(pytest.mark.slow)
+
+
+def _loaded_frameworks() -> set[str]:
+    return FRAMEWORKS & set(sys.modules)
+
+
+class _FrameworkGuard:
+    """In the fast loop, fails the test during which a framework was first imported, and the
+    run if one was imported outside any test (collection, a plugin)."""
+
+    def __init__(self) -> None:
+        self.blamed: set[str] = set()
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        outcome = yield
+        report = outcome.get_result()
+        new = _loaded_frameworks() - self.blamed
+        if not new:
+            return
+        self.blamed |= new
+        report.outcome = "failed"
+        report.longrepr = (f"{item.nodeid} imported {', '.join(sorted(new))} in a run without "
+                           f"slow tests; mark it @pytest.mark.slow (or @pytest.mark.framework) "
+                           f"so that `pytest -m \"not slow\"` stays framework-free")
+
+    def _stray(self) -> set[str]:
+        return _loaded_frameworks() - self.blamed
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session, exitstatus) -> None:
+        if self._stray():
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        if self._stray():
+            terminalreporter.write_line(
+                f"FAILED: {', '.join(sorted(self._stray()))} imported outside any test in a "
+                f"run without slow tests (a conftest, a plugin, or a test file's top level "
+                f"that the collection filter missed)", red=True)

@@ -202,6 +202,7 @@ def test_strict_summary_agrees_with_the_warning_lines(tmp_path):
     assert "2 errors" not in result.stderr
 
 
+@pytest.mark.slow
 def test_exit_codes_are_consistent(spec_dir, tmp_path):
     """0 ok; 1 invalid input (spec, unreadable or unwritable file); 2 usage."""
     lenet = str(spec_dir / "lenet5.yaml")

@@ -31,6 +31,7 @@ def _seed() -> int:
     return int(pinned) if pinned else int.from_bytes(os.urandom(4), "big")
 
 
+@pytest.mark.slow
 def test_fuzz_slice_finds_no_traceback_hang_or_memory_blowup():
     seed = _seed()
     print(f"\nfuzz seed {seed}: repeat with ARCHSPEC_FUZZ_SEED={seed}")
@@ -56,6 +57,7 @@ TEXT_MUTATIONS = {"byte_flip", "truncate", "tab", "nul", "invalid_utf8", "bom", 
                   "long_line", "json_breakage", "degenerate", "raw_token"}
 
 
+@pytest.mark.slow
 def test_the_generator_reaches_every_mutation_and_route():
     seen, routes = set(), set()
     for index in range(500):
@@ -93,11 +95,13 @@ def pool():
     ("allocate", "over-memory", "MemoryError"),
     ("crash", "traceback", "WorkerDied(SIGSEGV)"),
 ])
+@pytest.mark.slow
 def test_the_classifier_sees_each_kind_of_failure(pool, kind, outcome, exc):
     result = pool.run_case({"route": "selftest", "kind": kind, "id": 0, "locatable": True})
     assert (result["outcome"], result.get("exc")) == (outcome, exc)
 
 
+@pytest.mark.slow
 def test_a_healthy_worker_survives_the_failures(pool):
     """After hangs, crashes and over-allocation the pool still runs ordinary cases."""
     result = pool.run_case({"route": "api-path", "target": "mnist_cnn.yaml", "id": 0,

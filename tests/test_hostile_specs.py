@@ -278,6 +278,7 @@ def test_twenty_doubling_parameters_stop_at_the_size_limit(run):
     assert code == 1 and "params.p7" in err and "too large" in err, err
 
 
+@pytest.mark.slow
 def test_expression_work_is_bounded_across_a_repeat(run):
     heavy = "len([0] * 99999) + len([0] * 99999)"
     text = f'{HEAD}layers:\n  - repeat: {{times: 20000, layers: [{{Dense: "${{{heavy}}}"}}]}}\n'
@@ -314,11 +315,13 @@ def _fan_out(depth: int, leaf: str) -> str:
     (_fan_out(30, "ReLU"), "more than"),
     (_fan_out(30, "{repeat: {times: 0, layers: [ReLU]}}"), "expansion"),
 ])
+@pytest.mark.slow
 def test_expansion_is_bounded_by_work_not_only_layers(run, text, words):
     code, _, err = run(text)
     assert code == 1 and words in err and "--max-layers" in err, err
 
 
+@pytest.mark.slow
 def test_the_layer_limit_can_be_raised(run, tmp_path):
     text = HEAD + f"layers:\n  - repeat: {{times: {MAX_LAYERS + 10}, layers: [ReLU]}}\n"
     assert "--max-layers" in messages(refused(text))
@@ -339,6 +342,7 @@ def test_a_small_limit_applies_to_blocks_too():
 
 # --- 15. many errors --------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_errors_are_capped_and_counted(run):
     items = "".join(f"  - ReLU: {{name: r{i}, inputs: zz{i}}}\n" for i in range(10_000))
     text = f"{HEAD}layers:\n{items}"

@@ -69,6 +69,7 @@ def test_readme_commands_run_in_order(tmp_path):
 
 
 @pytest.mark.skipif(not installed("torch"), reason="the example compiles a torch model")
+@pytest.mark.slow
 def test_readme_python_example_runs(tmp_path):
     shutil.copytree(ROOT / "specs", tmp_path / "specs")
     (code,) = blocks("python")

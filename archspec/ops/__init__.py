@@ -1,0 +1,7 @@
+"""Layer types, one module per family. Importing the package registers every family, so that
+``base.layer_types()`` is complete without the base importing the families above it."""
+
+from . import activation, conv, core, merge, pool  # noqa: F401  (registers the types)
+from .base import layer_types
+
+__all__ = ["layer_types"]

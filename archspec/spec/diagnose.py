@@ -8,8 +8,8 @@ from pydantic import BaseModel, ValidationError
 from ..errors import Diagnostic, omitted
 from ..limits import MAX_ERRORS
 from ..ops.explain import explain, implied, short
+from .marks import SourceMap
 from .paths import format_path
-from .source import SourceMap
 
 
 def _data_loc(err: dict, source: SourceMap, data_path: tuple) -> tuple:
@@ -31,7 +31,9 @@ def from_validation_error(exc: ValidationError, base: tuple, source: SourceMap,
                           via: str | None = None,
                           data_path: tuple | None = None) -> list[Diagnostic]:
     """``base`` is the path the validated object sits at in the document; ``data_path``, when
-    given, is where its keys sit in the text (a layer's arguments live under its type key)."""
+    given, is where its keys sit in the text (a layer's arguments live under its type key).
+    A model may word its own errors: ``model.reword(err, problem)`` returns the problem to
+    report, or None for an error already reported (spec/items.py)."""
     out = []
     data_path = base if data_path is None else data_path
     errors = exc.errors(include_url=False)
@@ -40,9 +42,12 @@ def from_validation_error(exc: ValidationError, base: tuple, source: SourceMap,
         out.append(omitted(len(errors) - MAX_ERRORS,
                            source.locate(data_path + _data_loc(first, source, data_path))))
         errors = errors[:MAX_ERRORS]
+    reword = getattr(model, "reword", None)
     for err in implied(errors, model):
         loc = _data_loc(err, source, data_path)
         problem = explain(err, loc, model)
+        if reword is not None and (problem := reword(err, problem)) is None:
+            continue
         out.append(Diagnostic(problem.message, path=format_path(base + loc, hidden),
                               location=source.locate(data_path + loc), hint=problem.hint,
                               received=short(problem.received), allowed=problem.allowed,

@@ -16,7 +16,7 @@ import re
 from typing import Any
 
 from ..errors import Location
-from .source import Budget, PathKey, SourceMap, fail, int_text_problem, value_problem
+from .marks import Budget, PathKey, SourceMap, fail, int_text_problem, value_problem
 
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")

@@ -18,10 +18,11 @@ from pydantic import ValidationError
 from ..errors import Diagnostic, Location, SpecError
 from ..limits import MAX_EXTENDS_DEPTH, MAX_EXTENDS_PATH_CHARS
 from .diagnose import from_validation_error
+from .marks import SourceMap
 from .model import Spec
 from .overrides import checked_params
 from .reading import decode, display_name, read_file, read_source
-from .source import SourceMap, from_mapping, parse
+from .source import from_mapping, parse
 
 MERGED_SECTIONS = ("params", "defaults", "blocks")
 Root = Union[str, "os.PathLike[str]", None]

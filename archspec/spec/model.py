@@ -20,7 +20,7 @@ from ..limits import MAX_DIM
 from ..ops.base import Layer
 from ..ops.docs import Documented
 from ..ops.explain import arguments_error
-from .source import SourceMap
+from .marks import SourceMap
 
 # \Z, not $: "$" also matches before a final newline, so "fc\n" would pass as a name.
 IDENTIFIER = re.compile(r"\A[A-Za-z_][A-Za-z0-9_]{0,63}\Z")

@@ -9,8 +9,9 @@ import yaml
 
 from ..errors import SpecError
 from ..limits import MAX_SET_CHARS, MAX_SET_DEPTH, MAX_SET_NODES
-from .source import Budget, _Builder, SourceMap, compose, from_mapping
+from .marks import Budget, SourceMap
 from .reading import check_characters
+from .source import _Builder, compose, from_mapping
 
 
 def parse_override(text: str) -> tuple[str, Any]:

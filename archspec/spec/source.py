@@ -7,7 +7,8 @@ document stops composing at the node budget. Only the core tags (str, int, float
 map, seq) are accepted: ``!!python/...`` and other tags are errors, never constructed. Aliases
 are expanded with the same node budget, so a "billion laughs" document fails fast; recursive
 aliases fail on depth. Integers are bounded by their text before they are converted. Files
-named ``*.json`` go to the JSON reader (``jsonsource``), which keeps positions too.
+named ``*.json`` go to the JSON reader (``jsonsource``), which keeps positions too; what both
+readers share is in ``marks``.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from typing import Any, Mapping
 import yaml
 
 from ..errors import Diagnostic, Location, SpecError
-from ..limits import MAX_INT_DIGITS, MAX_INT_LITERAL_CHARS, MAX_NESTING_DEPTH, MAX_YAML_NODES
-from .paths import format_path
-from .reading import BAD_CHARACTER, check_characters, describe_character
+from .jsonsource import parse_json
+from .marks import Budget, PathKey, SourceMap, fail, int_text_problem, value_problem
+from .reading import check_characters
 
 try:  # the C parser is ~10x faster; marks are the same
     _Base = yaml.CSafeLoader
@@ -39,85 +40,12 @@ _Loader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT_12, list("-+0123
 _CORE = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {_CORE + t for t in ("str", "int", "float", "bool", "null")}
 _constructor = yaml.constructor.SafeConstructor()
-_INT_BOUND = 10 ** MAX_INT_DIGITS
-
-PathKey = tuple  # ("layers", 3, "Conv2D", "filters")
-
-
-class SourceMap:
-    """Spec path → Location. Paths are tuples of keys and list indices. Marks may be stored as
-    (file, line, column) tuples, which cost a tenth of a Location to make; ``locate`` turns
-    them into Locations."""
-
-    def __init__(self, file: str = "<spec>"):
-        self.file = file
-        self.marks: dict[PathKey, Location | tuple] = {}
-
-    def locate(self, path: PathKey) -> Location:
-        path = tuple(path)
-        while path:
-            found = self.marks.get(path)
-            if found is not None:
-                return Location(*found) if isinstance(found, tuple) else found
-            path = path[:-1]
-        found = self.marks.get((), Location(self.file))
-        return Location(*found) if isinstance(found, tuple) else found
-
-
-class Budget:
-    """Counts values and checks nesting and scalars while a document is built."""
-
-    def __init__(self, max_nodes: int = MAX_YAML_NODES, max_depth: int = MAX_NESTING_DEPTH,
-                 what: str = "the spec"):
-        self.max_nodes, self.max_depth, self.count = max_nodes, max_depth, 0
-        self.what = what
-
-    def enter(self, location: Location, path: PathKey, depth: int) -> None:
-        self.count += 1
-        if self.count > self.max_nodes or depth > self.max_depth:
-            self.refuse(location, path, depth)
-
-    def refuse(self, location: Location, path: PathKey, depth: int) -> None:
-        if self.count > self.max_nodes:
-            fail(location, f"{self.what} expands to more than {self.max_nodes} YAML nodes", path,
-                 "nested aliases (&anchor / *alias) that multiply usually cause this; use "
-                 "blocks and repeat instead")
-        if depth > self.max_depth:
-            fail(location, f"{self.what} nests deeper than {self.max_depth} levels", path,
-                 "flatten it; in YAML a recursive alias (an anchor that refers to itself) "
-                 "also causes this")
-
-
-def fail(location: Location, message: str, path: PathKey = (), hint: str | None = None):
-    raise SpecError([Diagnostic(message, path=format_path(path), location=location, hint=hint)])
-
-
-def int_text_problem(text: str) -> str | None:
-    """Bound a number's text before converting it (Python refuses >4,300 digits, late)."""
-    if len(text) > MAX_INT_LITERAL_CHARS:
-        return (f"a number written with {len(text):,} characters (integers may have at most "
-                f"{MAX_INT_DIGITS} digits)")
-    return None
-
-
-def value_problem(value: Any) -> str | None:
-    """What is wrong with a scalar, if anything: an integer too large, a forbidden character."""
-    if isinstance(value, int) and not -_INT_BOUND < value < _INT_BOUND:
-        return f"an integer of more than {MAX_INT_DIGITS} digits"
-    if isinstance(value, str):
-        found = BAD_CHARACTER.search(value)
-        if found:
-            return f"a string with {describe_character(found.group())}"
-    return None
-
-
 def parse(text: str, file: str = "<spec>", budget: Budget | None = None) -> tuple[Any, SourceMap]:
     """Parse YAML — or JSON, for ``*.json`` files — into data and a SourceMap."""
     from .reading import _check_size
     _check_size(len(text), file, "characters")
     check_characters(text, file)
     if file.lower().endswith(".json"):
-        from .jsonsource import parse_json
         return parse_json(text, file, budget or Budget())
     source = SourceMap(file)
     try:
