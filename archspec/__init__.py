@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__version__ = "0.1.0"
+from ._version import __version__ as __version__  # "as" marks a re-export for linters
 
 _EXPORTS = {
     "archspec.api": ["analyze", "check", "compile", "generate"],
@@ -20,8 +20,8 @@ _EXPORTS = {
     "archspec.reference": ["load_reference_weights"],
     "archspec.spec.load": ["load", "loads"],
     "archspec.spec.model": ["BlockDef", "InputSpec", "Spec", "call", "group", "repeat"],
-    "archspec.ops.activation": ["ELU", "GELU", "Activation", "LeakyReLU", "ReLU", "Sigmoid",
-                                "SiLU", "Softmax", "Tanh"],
+    "archspec.ops.activation": ["ELU", "GELU", "Activation", "LeakyReLU", "PReLU", "ReLU",
+                                "Sigmoid", "SiLU", "Softmax", "Tanh"],
     "archspec.ops.conv": ["Conv1D", "Conv1DTranspose", "Conv2D", "Conv2DTranspose",
                           "DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D",
                           "SeparableConv2D"],

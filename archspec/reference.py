@@ -23,6 +23,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .ir.graph import Graph, Node
+from .ops.base import layer_types
 from .weights import (
     Exchange,
     framework_of,
@@ -32,9 +33,6 @@ from .weights import (
     torch_slots,
     torch_to_keras_array,
 )
-
-_KIND = {"Conv1D": "conv", "Conv2D": "conv", "DepthwiseConv1D": "conv", "DepthwiseConv2D": "conv",
-         "Dense": "dense", "BatchNormalization": "norm"}
 
 
 def _weighted_nodes(graph: Graph) -> list[Node]:
@@ -63,13 +61,20 @@ def _pair(ours: list[Node], theirs: list[tuple[str, object]]) -> list[tuple[Node
     return [pairs[n.name] for n in ours]
 
 
+def _kind_of_type(name: str) -> str:
+    """The declared kind of the layer type called ``name`` (Keras' layer classes and some of
+    torch's modules are named like archspec's types); the name itself otherwise."""
+    cls = layer_types().get(name)
+    return cls.kind if cls is not None else name
+
+
 def _torch_module_kind(module) -> str:
     name = type(module).__name__
     if name.startswith("Conv"):
         return "conv"
     if name == "Linear":
         return "dense"
-    return "norm" if "Norm" in name else name
+    return "norm" if "Norm" in name else _kind_of_type(name)
 
 
 def _torch_leaves(reference) -> list[tuple[str, Any]]:
@@ -78,9 +83,8 @@ def _torch_leaves(reference) -> list[tuple[str, Any]]:
                                            or list(m.buffers(recurse=False)))]
 
 
-def _keras_kind(layer) -> str | None:
-    return {"Conv2D": "conv", "DepthwiseConv2D": "conv", "Dense": "dense",
-            "BatchNormalization": "norm"}.get(type(layer).__name__)
+def _keras_kind(layer) -> str:
+    return _kind_of_type(type(layer).__name__)
 
 
 def reference_pairs(reference, graph: Graph, keras_model=None) -> list[tuple[Node, str, Any]]:
@@ -94,14 +98,14 @@ def reference_pairs(reference, graph: Graph, keras_model=None) -> list[tuple[Nod
         theirs = [(layer.name, layer) for layer in reference.layers if layer.weights]
         # Keras lists a functional model's layers in its own graph order, not the spec's:
         # pair in the order the spec's own Keras model lists them.
-        from .api import build
+        from .backends import build
         model = keras_model if keras_model is not None else build(graph, "keras")
         ours = [graph[layer.name] for layer in model.layers if layer.weights]
         kind_of = _keras_kind
     name_of = {id(item): name for name, item in theirs}
     pairs = []
     for node, item in _pair(ours, theirs):
-        if kind_of(item) != _KIND.get(node.type):
+        if kind_of(item) != node.layer.kind:
             raise ValueError(f"{node.type} '{node.name}' cannot take the weights of a "
                              f"{type(item).__name__} ('{name_of[id(item)]}')")
         pairs.append((node, name_of[id(item)], item))
@@ -225,8 +229,9 @@ def randomize_statistics(reference, rng) -> None:
                             low, low + 1.0, tuple(tensor.shape)).astype(np.float32)))
         return
     for layer in reference.layers:
+        cls = layer_types().get(type(layer).__name__)
+        ranges = {slot.keras: slot.verify_range for slot in (cls.slots if cls else ())}
         for w in layer.weights:
-            norm = type(layer).__name__ == "BatchNormalization"
-            if norm or w.name == "bias":
-                low = 0.5 if w.name in ("gamma", "moving_variance") else -0.5
-                w.assign(rng.uniform(low, low + 1.0, tuple(w.shape)).astype("float32"))
+            span = ranges.get(w.name) or ((-0.5, 0.5) if w.name == "bias" else None)
+            if span is not None:
+                w.assign(rng.uniform(*span, tuple(w.shape)).astype("float32"))

@@ -17,6 +17,7 @@ from typing import Any, Optional
 
 import numpy as np
 
+from .agreement import ATOL, RTOL, torch_layer_output
 from .ir.graph import Graph, Node
 from .reference import build_reference, randomize_statistics, reference_exchange, reference_pairs
 from .weights import framework_of, keras_to_numpy, set_weights
@@ -84,7 +85,6 @@ def compare(reference: Reference, graph: Graph, x: np.ndarray,
             activations: dict[str, dict[str, np.ndarray]]) -> ReferenceReport:
     """Each paired layer's output in the reference against the spec's models' (``activations``:
     backend → spec layer → channels-last array, as verify collects them)."""
-    from .verification import ATOL, RTOL
     report = reference.report
     if report.error is not None:
         return report
@@ -113,12 +113,10 @@ def _reference_outputs(reference: Reference, graph: Graph, x: np.ndarray) -> dic
 
 def _torch_outputs(reference: Reference, x: np.ndarray) -> dict[str, np.ndarray]:
     import torch
-
-    from .verification import _activation
     captured, handles = {}, []
     for node, _, module in reference.pairs:
         # Clone: torchvision's in-place ReLUs overwrite a BatchNorm's output after the hook.
-        act = _activation(getattr(node.layer, "activation", None))
+        act = torch_layer_output(node)
         handles.append(module.register_forward_hook(
             lambda _m, _i, out, name=node.name, act=act: captured.__setitem__(
                 name, act(out.detach().clone()))))

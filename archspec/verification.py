@@ -16,10 +16,9 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
+from .agreement import ATOL, RTOL, torch_layer_output
 from .ir.graph import Graph
 from .weights import flatten_permutation, keras_to_numpy
-
-ATOL = RTOL = 1e-4
 
 
 @dataclass
@@ -69,7 +68,7 @@ def verify(graph: Graph, batch: int = 2, seed: int = 0,
     the report also compares them with the reference, layer by layer (``report.reference``).
     Raises reference.UnknownReference for a name that cannot be resolved; models past
     ``max_params`` parameters are refused as ``archspec.compile`` refuses them."""
-    from .api import build
+    from .backends import build
     if isinstance(reference, str):
         # Fail early on a bad name, and import torchvision before Keras (see reference.py).
         from .reference import resolve_reference
@@ -139,16 +138,16 @@ def _compare_structure(checks: dict[str, LayerCheck], backends: list[str]) -> No
 
 
 def _randomize_statistics(model, graph: Graph, rng) -> None:
-    """Fresh BatchNorm layers normalize with mean 0 and variance 1, which would hide a mix-up
-    of their four vectors: give them distinct values first."""
+    """Fresh BatchNorm layers normalize with mean 0 and variance 1 (and a fresh PReLU has slope
+    0), which would hide a mix-up of their weights: give the slots that declare a
+    ``verify_range`` distinct values first."""
     from .weights import keras_weights, set_keras_weights
     weights = keras_weights(model, graph)
     for name, arrays in weights.items():
-        if graph[name].type != "BatchNormalization":
-            continue
+        ranges = {s.keras: s.verify_range for s in graph[name].layer.weight_slots()}
         for key, array in arrays.items():
-            low = 0.5 if key in ("gamma", "moving_variance") else -0.5
-            arrays[key] = rng.uniform(low, low + 1.0, array.shape).astype(array.dtype)
+            if ranges.get(key) is not None:
+                arrays[key] = rng.uniform(*ranges[key], array.shape).astype(array.dtype)
     set_keras_weights(model, graph, weights)
 
 
@@ -167,17 +166,6 @@ def _keras_activations(model, graph: Graph, x: np.ndarray, checks) -> dict[str, 
     return result
 
 
-def _activation(name: Optional[str]):
-    """The torch function of an inline ``activation:`` — torch hooks see a submodule's output
-    before the activation the generated forward applies, Keras layers after it."""
-    import torch
-    from torch.nn import functional as F
-    return {None: lambda t: t, "linear": lambda t: t, "relu": torch.relu, "relu6": F.relu6,
-            "sigmoid": torch.sigmoid, "tanh": torch.tanh, "softmax": lambda t: F.softmax(t, 1),
-            "elu": F.elu, "gelu": F.gelu, "silu": F.silu, "swish": F.silu,
-            "softplus": F.softplus}[name]
-
-
 def _torch_activations(model, graph: Graph, x: np.ndarray, checks) -> dict[str, np.ndarray]:
     import torch
 
@@ -187,8 +175,7 @@ def _torch_activations(model, graph: Graph, x: np.ndarray, checks) -> dict[str, 
     captured, handles = {}, []
     for node in graph.live():
         module = model.get_submodule(attrs[node.name])
-        act = _activation(getattr(node.layer, "activation", None)
-                          if node.type != "Activation" else None)
+        act = torch_layer_output(node)
         handles.append(module.register_forward_hook(
             lambda _m, _i, out, name=node.name, act=act: captured.__setitem__(
                 name, act(out.detach().clone()))))

@@ -7,6 +7,10 @@ names and layouts (the spec's vocabulary): ``kernel`` (kh, kw, in, out), a depth
 BatchNormalization ``gamma``/``beta``/``moving_mean``/``moving_variance``. Every conversion
 is a transpose, reshape or row permutation, so a round trip is bit-identical.
 
+Which weights a layer has, where torch keeps them and which conversion applies is declared on
+its op class (``slots``, see ops/base.py); a layer with parameters and no declared slots is
+refused here rather than silently left with its initial weights.
+
 Only numpy is needed here; torch and Keras objects are touched through their own methods.
 """
 
@@ -19,12 +23,9 @@ import numpy as np
 
 from .backends.common import Facts
 from .ir.graph import Graph, Node
+from .ops.base import WeightSlot
 
 Exchange = dict[str, dict[str, np.ndarray]]
-
-_CONV = {"Conv1D", "Conv2D", "Conv1DTranspose", "Conv2DTranspose"}
-_DEPTHWISE = {"DepthwiseConv1D", "DepthwiseConv2D"}
-_SEPARABLE = {"SeparableConv1D", "SeparableConv2D"}
 
 
 def framework_of(model: Any) -> str:
@@ -67,6 +68,19 @@ def _depthwise_to_torch(k: np.ndarray) -> np.ndarray:
     return w.reshape((channels * mult, 1) + k.shape[:rank])
 
 
+def _per_position_to_keras(w: np.ndarray, rank: int) -> np.ndarray:
+    """torch (C, *spatial) → Keras (*spatial, C); torch's per-channel (C,) → (1, ..., C)."""
+    if w.ndim == 1:
+        return w.reshape((1,) * (rank - 1) + w.shape)
+    return np.moveaxis(w, 0, -1)
+
+
+def _per_position_to_torch(k: np.ndarray) -> np.ndarray:
+    """The inverse: a weight shared over every spatial axis is torch's per-channel (C,)."""
+    w = np.moveaxis(k, -1, 0)
+    return w.reshape(w.shape[:1]) if all(n == 1 for n in w.shape[1:]) else w
+
+
 def flatten_permutation(graph: Graph, node: Node) -> np.ndarray | None:
     """For a Dense fed directly by a Flatten that each framework does in its own order
     (torch: C, H, W; Keras: H, W, C): ``keras_rows = torch_rows[perm]``. None otherwise."""
@@ -89,56 +103,81 @@ def to_numpy(t) -> np.ndarray:
     return t.detach().cpu().numpy().copy()
 
 
-def torch_slots(module, node: Node) -> dict[str, Any]:
-    """Keras weight name → the torch tensor holding it."""
-    t = node.type
-    if t in _CONV or t in _DEPTHWISE or t == "Dense":
-        slots = {"kernel": module.weight}  # Keras 3 names a depthwise kernel "kernel" too
-    elif t in _SEPARABLE:
-        slots = {"depthwise_kernel": module.depthwise.weight,
-                 "pointwise_kernel": module.pointwise.weight}
-        module = module.pointwise
-    elif t == "BatchNormalization":
-        norm = getattr(module, "norm", module)
-        slots = {"gamma": module.weight, "beta": module.bias,
-                 "moving_mean": norm.running_mean, "moving_variance": norm.running_var}
-        return {k: v for k, v in slots.items() if v is not None}
-    else:
-        return {}
-    if getattr(module, "bias", None) is not None:
-        slots["bias"] = module.bias
+def weight_slots(node: Node) -> tuple[WeightSlot, ...]:
+    """The weights ``node``'s layer declares; refuses a layer that has parameters and none."""
+    slots = node.layer.weight_slots()
+    if not slots and (node.meta["trainable"] or node.meta["non_trainable"]):
+        raise ValueError(f"{node.type} '{node.name}' has parameters but declares no weight "
+                         f"slots: declare them as `slots` on its class in archspec/ops/")
     return slots
 
 
-def _is_depthwise(name: str, node: Node) -> bool:
-    return name == "depthwise_kernel" or (name == "kernel" and node.type in _DEPTHWISE)
+def _slot(node: Node, name: str) -> WeightSlot:
+    for slot in weight_slots(node):
+        if slot.keras == name:
+            return slot
+    raise ValueError(f"{node.type} '{node.name}' has no weight named {name!r}")
+
+
+def torch_slots(module, node: Node) -> dict[str, Any]:
+    """Keras weight name → the torch tensor holding it."""
+    out = {}
+    for slot in weight_slots(node):
+        tensor = module
+        for part in slot.torch.split("."):
+            tensor = getattr(tensor, part, None)
+        if tensor is None:
+            raise ValueError(f"{node.type} '{node.name}': its torch module "
+                             f"{type(module).__name__} has no {slot.torch} for {slot.keras}")
+        out[slot.keras] = tensor
+    return out
+
+
+def _dense_to_keras(w: np.ndarray, node: Node, graph: Graph) -> np.ndarray:
+    kernel = w.T
+    perm = flatten_permutation(graph, node)
+    return kernel[perm] if perm is not None else kernel
+
+
+def _dense_to_torch(k: np.ndarray, node: Node, graph: Graph) -> np.ndarray:
+    perm = flatten_permutation(graph, node)
+    if perm is not None:
+        rows = np.empty_like(k)
+        rows[perm] = k
+        k = rows
+    return k.T
+
+
+def _in_channels(node: Node) -> int:
+    return node.meta["input_shapes"][0][-1]
+
+
+_TO_KERAS = {
+    "conv": lambda w, node, graph: _conv_to_keras(w),
+    "depthwise": lambda w, node, graph: _depthwise_to_keras(w, _in_channels(node)),
+    "dense": _dense_to_keras,
+    "vector": lambda w, node, graph: w,
+    "per_position": lambda w, node, graph: _per_position_to_keras(
+        w, len(node.meta["input_shapes"][0])),
+}
+_TO_TORCH = {
+    "conv": lambda k, node, graph: _conv_to_torch(k),
+    "depthwise": lambda k, node, graph: _depthwise_to_torch(k),
+    "dense": _dense_to_torch,
+    "vector": lambda k, node, graph: k,
+    "per_position": lambda k, node, graph: _per_position_to_torch(k),
+}
+
+
+LAYOUTS = frozenset(_TO_KERAS)
 
 
 def torch_to_keras_array(name: str, array: np.ndarray, node: Node, graph: Graph) -> np.ndarray:
-    if _is_depthwise(name, node):
-        return _depthwise_to_keras(array, node.meta["input_shapes"][0][-1])
-    if name in ("kernel", "pointwise_kernel") and node.type != "Dense":
-        return _conv_to_keras(array)
-    if name == "kernel":
-        kernel = array.T
-        perm = flatten_permutation(graph, node)
-        return kernel[perm] if perm is not None else kernel
-    return array
+    return _TO_KERAS[_slot(node, name).layout](array, node, graph)
 
 
 def keras_to_torch_array(name: str, array: np.ndarray, node: Node, graph: Graph) -> np.ndarray:
-    if _is_depthwise(name, node):
-        return _depthwise_to_torch(array)
-    if name in ("kernel", "pointwise_kernel") and node.type != "Dense":
-        return _conv_to_torch(array)
-    if name == "kernel":
-        perm = flatten_permutation(graph, node)
-        if perm is not None:
-            rows = np.empty_like(array)
-            rows[perm] = array
-            array = rows
-        return array.T
-    return array
+    return _TO_TORCH[_slot(node, name).layout](array, node, graph)
 
 
 def torch_weights(model, graph: Graph) -> Exchange:
@@ -182,8 +221,15 @@ def keras_to_numpy(value) -> np.ndarray:
 
 
 def _keras_slots(model, node: Node) -> dict[str, Any]:
+    """Keras weight name → variable; the names must be the ones the op class declares, or the
+    torch side of an exchange would miss some."""
     layer = model.get_layer(node.name)
-    return {w.name: w for w in layer.weights}
+    slots = {w.name: w for w in layer.weights}
+    declared = {s.keras for s in weight_slots(node)}
+    if set(slots) != declared:
+        raise ValueError(f"{node.type} '{node.name}': the Keras layer's weights "
+                         f"{sorted(slots)} are not the declared slots {sorted(declared)}")
+    return slots
 
 
 def keras_weights(model, graph: Graph) -> Exchange:
@@ -237,7 +283,7 @@ def transfer_weights(src, dst, spec, params=None) -> None:
     torch, torch to Keras, or within one framework. Layout differences (kernel axes, depthwise
     and transposed kernels, Dense transposes, the rows of a Dense after a Flatten, BatchNorm
     statistics) are handled; the outputs then agree."""
-    from .api import analyze
+    from .analysis import analyze
     graph = spec if isinstance(spec, Graph) else analyze(spec, params)
     set_weights(dst, graph, get_weights(src, graph))
 

@@ -21,6 +21,17 @@ INITIALIZERS = ["glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "l
                 "lecun_normal", "zeros", "ones"]
 MAX_ELEMENTS = 4000  # keeps every tensor small, so 200 examples run in seconds
 
+# Layer type → the function that draws it; test_completeness checks every type has one.
+STRATEGIES: dict = {}
+
+
+def draws(*types):
+    def register(func):
+        for t in types:
+            STRATEGIES[t] = func
+        return func
+    return register
+
 
 def _padding(draw, rank, explicit_ok=True):
     options = ["valid", "same"]
@@ -44,6 +55,7 @@ def _window_args(draw, rank, shape, explicit_ok=True):
     return args
 
 
+@draws("Conv1D", "Conv2D")
 def _conv(draw, rank, shape, cf):
     args = _window_args(draw, rank, shape)
     args["filters"] = draw(st.integers(1, 8))
@@ -60,6 +72,7 @@ def _conv(draw, rank, shape, cf):
     return f"Conv{rank}D", args
 
 
+@draws("DepthwiseConv1D", "DepthwiseConv2D")
 def _depthwise(draw, rank, shape, cf):
     args = _window_args(draw, rank, shape)
     args["depth_multiplier"] = draw(st.integers(1, 2))
@@ -70,6 +83,7 @@ def _depthwise(draw, rank, shape, cf):
     return f"DepthwiseConv{rank}D", args
 
 
+@draws("SeparableConv1D", "SeparableConv2D")
 def _separable(draw, rank, shape, cf):
     args = _window_args(draw, rank, shape)
     args.update(filters=draw(st.integers(1, 8)), depth_multiplier=draw(st.integers(1, 2)),
@@ -77,6 +91,7 @@ def _separable(draw, rank, shape, cf):
     return f"SeparableConv{rank}D", args
 
 
+@draws("Conv1DTranspose", "Conv2DTranspose")
 def _transpose(draw, rank, shape, cf):
     stride = draw(st.integers(1, 3))
     args = {"filters": draw(st.integers(1, 6)), "kernel_size": draw(st.integers(1, 4)),
@@ -90,6 +105,7 @@ def _transpose(draw, rank, shape, cf):
     return f"Conv{rank}DTranspose", args
 
 
+@draws("MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D")
 def _pool(draw, rank, shape, cf):
     kind = draw(st.sampled_from(["Max", "Average"]))
     args = {"pool_size": draw(st.integers(1, 3)), "padding": _padding(draw, rank),
@@ -101,16 +117,20 @@ def _pool(draw, rank, shape, cf):
     return f"{kind}Pooling{rank}D", args
 
 
+@draws("GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling1D",
+       "GlobalMaxPooling2D")
 def _global_pool(draw, rank, shape, cf):
     kind = draw(st.sampled_from(["Average", "Max"]))
     return f"Global{kind}Pooling{rank}D", {"keepdims": draw(st.booleans())}
 
 
+@draws("ZeroPadding1D", "ZeroPadding2D")
 def _zero_padding(draw, rank, shape, cf):
     pad = _padding(draw, rank)
     return f"ZeroPadding{rank}D", {"padding": pad if not isinstance(pad, str) else 1}
 
 
+@draws("UpSampling1D", "UpSampling2D")
 def _upsampling(draw, rank, shape, cf):
     args = {"size": draw(st.integers(1, 3))}
     if rank == 2:
@@ -118,12 +138,14 @@ def _upsampling(draw, rank, shape, cf):
     return f"UpSampling{rank}D", args
 
 
+@draws("Dense")
 def _dense(draw, rank, shape, cf):
     return "Dense", {"units": draw(st.integers(1, 8)), "use_bias": draw(st.booleans()),
                      "activation": draw(st.sampled_from(ACTIVATIONS)),
                      "bias_initializer": draw(st.sampled_from(["zeros", "ones", "he_normal"]))}
 
 
+@draws("BatchNormalization")
 def _batch_norm(draw, rank, shape, cf):
     return "BatchNormalization", {"momentum": draw(st.sampled_from([0.99, 0.9, 0.5])),
                                   "epsilon": draw(st.sampled_from([1e-3, 1e-5])),
@@ -137,6 +159,8 @@ def _spec_axis(axis: int, rank: int, cf: bool) -> int:
     return axis + 1
 
 
+@draws("ReLU", "LeakyReLU", "ELU", "Sigmoid", "Tanh", "GELU", "SiLU", "Activation",
+       "Softmax", "Dropout")
 def _activation(draw, rank, shape, cf):
     kind = draw(st.sampled_from(["ReLU", "LeakyReLU", "ELU", "Sigmoid", "Tanh", "GELU", "SiLU",
                                  "Activation", "Softmax", "Dropout"]))
@@ -164,6 +188,18 @@ def _activation(draw, rank, shape, cf):
     return kind, {}
 
 
+@draws("PReLU")
+def _prelu(draw, rank, shape, cf):
+    args = {}
+    if draw(st.booleans()):
+        args["alpha_initializer"] = draw(st.sampled_from(INITIALIZERS))
+    shared = [axis for axis in range(1, rank + 2) if draw(st.booleans())]
+    if shared:
+        args["shared_axes"] = shared
+    return "PReLU", args
+
+
+@draws("Reshape")
 def _reshape(draw, rank, shape, cf):
     size = product(shape)
     choices = [[-1]]
@@ -176,8 +212,8 @@ def _reshape(draw, rank, shape, cf):
 
 
 SPATIAL = [_conv, _conv, _depthwise, _separable, _transpose, _pool, _pool, _global_pool,
-           _zero_padding, _upsampling, _batch_norm, _activation, _reshape, _dense]
-FLAT = [_dense, _dense, _batch_norm, _activation, _reshape]
+           _zero_padding, _upsampling, _batch_norm, _activation, _reshape, _dense, _prelu]
+FLAT = [_dense, _dense, _batch_norm, _activation, _reshape, _prelu]
 FLATTEN = "Flatten"
 
 
@@ -252,6 +288,10 @@ def specs(draw, max_layers: int = 9):
     return doc
 
 
+STRATEGIES["Flatten"] = specs  # drawn by the graph grower itself
+
+
+@draws("Add", "Multiply", "Concatenate")
 def _merge(draw, add, tensors, source, cf):
     """Join ``source`` with a partner of a compatible shape, making one with a 1x1 convolution
     (or a Dense) when no tensor fits."""

@@ -134,7 +134,8 @@ def test_help_of_a_layer_is_short_and_about_the_layer():
 
 
 def test_help_of_the_package_is_bounded():
-    assert lines(archspec) < 2500  # was 21,304
+    # was 21,304 for 37 types: about 60 lines a layer type (its arguments), plus the API
+    assert lines(archspec) < 65 * len(layer_types()) + 300
     assert lines(archspec.Spec) < 60
 
 

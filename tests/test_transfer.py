@@ -87,6 +87,63 @@ def test_transfer_refuses_a_model_of_another_spec(spec_dir):
         archspec.transfer_weights(source, target, spec_dir / "mnist_cnn.yaml")
 
 
+# PReLU: (spec layout, the spec's shared_axes, the same sharing in Keras' channels-last counting,
+# the torch module it compiles to). Input: 5 x 6 spatial, 4 channels.
+PRELU_CASES = [
+    ("channels_last", [1, 2], [1, 2], "PReLU"),  # one slope per channel: torch's nn.PReLU
+    ("channels_first", [2, 3], [1, 2], "PReLU"),
+    ("channels_last", [1, 2, 3], [1, 2, 3], "PReLU"),  # one slope in all
+    ("channels_last", None, None, "KerasPReLU"),  # one slope per element
+    ("channels_last", [2], [2], "KerasPReLU"),
+    ("channels_first", [1], [3], "KerasPReLU"),  # shared over channels only
+]
+
+
+@pytest.mark.parametrize("layout, shared, keras_shared, module", PRELU_CASES)
+def test_prelu_agrees_across_backends_and_with_keras_own_layer(layout, shared, keras_shared,
+                                                              module):
+    from spec_helpers import one_layer_spec
+    shape = (5, 6, 4)  # canonical
+    spec_shape = shape if layout == "channels_last" else (4, 5, 6)
+    args = {"alpha_initializer": "he_uniform"} | ({"shared_axes": shared} if shared else {})
+    spec = one_layer_spec({"PReLU": dict(args, name="act")}, spec_shape, layout)
+    graph = archspec.analyze(spec)
+    alpha_shape = tuple(1 if keras_shared and i + 1 in keras_shared else n
+                        for i, n in enumerate(shape))
+    assert graph["act"].meta["trainable"] == int(np.prod(alpha_shape))
+    source, target = archspec.compile(spec, backend="keras"), archspec.compile(spec)
+    assert type(target.act).__name__ == module
+    rng = np.random.default_rng(3)
+    alpha = rng.uniform(-0.5, 0.5, alpha_shape).astype(np.float32)
+    set_keras_weights(source, graph, {"act": {"alpha": alpha}})
+    archspec.transfer_weights(source, target, graph)
+    x = rng.standard_normal((3,) + shape).astype(np.float32)
+    ours = target.eval()(torch.from_numpy(x).permute(0, 3, 1, 2)).detach().permute(0, 2, 3, 1)
+    oracle = keras.layers.PReLU(shared_axes=keras_shared)
+    oracle.build((None,) + shape)
+    oracle.set_weights([alpha])
+    expected = to_numpy(oracle(x))
+    np.testing.assert_allclose(ours.numpy(), expected, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(to_numpy(source(x)), expected, rtol=0, atol=1e-6)
+    back = archspec.get_weights(target, graph)["act"]["alpha"]
+    assert back.shape == alpha_shape and np.array_equal(back, alpha)
+
+
+def test_prelu_in_a_network_verifies():
+    spec = archspec.Spec(name="prelu_net", input=[8, 8, 3], layers=[
+        archspec.Conv2D(4, 3), archspec.PReLU(shared_axes=[1, 2]), archspec.Conv2D(4, 3),
+        archspec.PReLU(), archspec.Flatten(), archspec.Dense(5), archspec.PReLU()])
+    assert_verified(archspec.analyze(spec))
+
+
+def test_a_layer_with_parameters_and_no_slots_is_refused(spec_dir, monkeypatch):
+    graph = archspec.analyze(spec_dir / "mnist_cnn.yaml")
+    model = archspec.compile(spec_dir / "mnist_cnn.yaml")
+    monkeypatch.setattr(type(graph.live()[0].layer), "slots", ())
+    with pytest.raises(ValueError, match="declares no weight slots"):
+        archspec.get_weights(model, graph)
+
+
 # --- the CLI ---------------------------------------------------------------------------------
 
 def test_verify_command_passes_and_fails(spec_dir, monkeypatch):

@@ -4,12 +4,20 @@ slope, because Keras (0.3) and PyTorch (0.01) disagree and the course uses 0.01.
 from __future__ import annotations
 
 import math
-from typing import ClassVar, Literal, Optional
+from typing import Any, ClassVar, Literal, Optional
 
 from pydantic import Field, field_validator
 
 from ..errors import ShapeError
-from .base import ActivationName, Inferred, Layer, Shape
+from .base import (
+    ActivationName,
+    Inferred,
+    InitializerName,
+    Layer,
+    Shape,
+    WeightSlot,
+    product,
+)
 
 
 def canonical_axis(axis: int, rank: int, channels_first: bool) -> int:
@@ -25,6 +33,8 @@ def canonical_axis(axis: int, rank: int, channels_first: bool) -> int:
 
 
 class _Elementwise(Layer):
+    kind: ClassVar[str] = "activation"
+
     def infer(self, inputs: list[Shape], channels_first: bool = False) -> Inferred:
         return Inferred(inputs[0])
 
@@ -33,6 +43,7 @@ class ReLU(_Elementwise):
     """max(x, 0), optionally capped at ``max_value`` (6 gives ReLU6) and leaky below
     ``threshold``, as in keras.layers.ReLU (torch ``nn.ReLU``, ``nn.ReLU6``)."""
     positional: ClassVar[tuple[str, ...]] = ("max_value", "negative_slope", "threshold")
+    runs_in_place: ClassVar[bool] = True
     type: Literal["ReLU"] = "ReLU"
     # .inf is allowed and means no cap, as leaving it out does (NaN is refused: gt=0).
     max_value: Optional[float] = Field(None, gt=0, allow_inf_nan=True)
@@ -54,6 +65,7 @@ class LeakyReLU(_Elementwise):
         "negative_slope": "Keras defaults the slope to 0.3 and PyTorch to 0.01, so archspec "
                           "has none and the spec must say which it means: negative_slope: "
                           "0.01 (PyTorch's, the course's) or 0.3 (Keras')"}
+    runs_in_place: ClassVar[bool] = True
     type: Literal["LeakyReLU"] = "LeakyReLU"
     negative_slope: float = Field(ge=0)
 
@@ -102,6 +114,7 @@ class Softmax(Layer):
     drop it and train with torch's ``CrossEntropyLoss`` or Keras'
     ``SparseCategoricalCrossentropy(from_logits=True)``."""
     positional: ClassVar[tuple[str, ...]] = ("axis",)
+    kind: ClassVar[str] = "activation"
     type: Literal["Softmax"] = "Softmax"
     axis: int = -1
 
@@ -109,3 +122,54 @@ class Softmax(Layer):
         (shape,) = inputs
         axis = canonical_axis(self.axis, len(shape), channels_first)
         return Inferred(shape, resolved={"axis": axis})
+
+
+class PReLU(Layer):
+    """x for x >= 0, alpha * x below, with a learned slope ``alpha`` per input element (Keras
+    ``PReLU``). ``shared_axes`` share one slope along those axes: on a channels-last image
+    ``shared_axes: [1, 2]`` gives one slope per channel, which is torch's
+    ``nn.PReLU(num_parameters=C)``; other sharings compile to torch as the ``KerasPReLU``
+    helper, whose ``weight`` has one slope per position, (C, *spatial)."""
+    positional: ClassVar[tuple[str, ...]] = ("alpha_initializer",)
+    argument_docs: ClassVar[dict[str, str]] = {
+        "alpha_initializer": "Keras initializer name of the slopes (Keras' default: zeros)",
+        "shared_axes": "axes along which one slope is shared, in Keras' counting (the batch "
+                       "is 0, so 1 is the first axis after it), in the spec's layout"}
+    kind: ClassVar[str] = "activation"
+    overwritable_output: ClassVar[bool] = True  # its backward reads the input and alpha
+    # A fresh alpha is 0 (a ReLU), which would hide a mix-up of its entries in ``verify``.
+    slots: ClassVar[tuple[WeightSlot, ...]] = (
+        WeightSlot("alpha", "weight", "per_position", verify_range=(-0.5, 0.5)),)
+    type: Literal["PReLU"] = "PReLU"
+    alpha_initializer: InitializerName = "zeros"
+    shared_axes: Optional[tuple[int, ...]] = None
+
+    @field_validator("shared_axes", mode="before")
+    @classmethod
+    def _axes(cls, value: Any) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = (value,)  # Keras takes one axis as a bare int too
+        if isinstance(value, (list, tuple)) and any(
+                not isinstance(v, int) or isinstance(v, bool) or v < 1 for v in value):
+            # Keras reads a negative axis as one place off (param_shape[axis - 1]): refused.
+            raise ValueError("shared_axes are axes after the batch: integers from 1")
+        return value
+
+    def alpha_shape(self, shape: Shape, channels_first: bool = False) -> Shape:
+        """The canonical (channels-last) shape of alpha: the input's, 1 on shared axes."""
+        alpha = list(shape)
+        for axis in self.shared_axes or ():
+            try:
+                alpha[canonical_axis(axis, len(shape), channels_first)] = 1
+            except ShapeError as exc:
+                raise ShapeError(str(exc), field="shared_axes") from None
+        return tuple(alpha)
+
+    def weight_shapes(self, inputs: list[Shape], channels_first: bool = False
+                      ) -> dict[str, Shape]:
+        return {"alpha": self.alpha_shape(inputs[0], channels_first)}
+
+    def infer(self, inputs: list[Shape], channels_first: bool = False) -> Inferred:
+        (shape,) = inputs
+        alpha = self.alpha_shape(shape, channels_first)
+        return Inferred(shape, trainable=product(alpha), resolved={"alpha_shape": alpha})

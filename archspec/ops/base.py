@@ -4,6 +4,24 @@ rule, and the argument types used by several families (tuples, padding, initiali
 Shapes here never include the batch dimension and are always channels-last ("canonical"):
 (H, W, C) for 2-D layers, (L, C) for 1-D, (features,) after Flatten. The spec's own layout is
 converted at the edges (loading the input shape, reporting shapes, axis arguments).
+
+Each layer class also declares what the consumers outside ``ops`` need to know about it, so a
+layer type lives in one place (weight exchange, ``verify``, reference loading and the torch
+backend read these instead of lists of type names):
+
+- ``kind``: one of ``KINDS`` — "conv", "dense", "norm", "pool" (windowed and global pooling),
+  "merge" (several inputs, one output), "activation" (element-wise or softmax), "reshape"
+  (Flatten, Reshape), "regularization" (Dropout), "padding" (ZeroPadding), "resample"
+  (UpSampling). Reference loading pairs layers only of one kind.
+- ``overwritable_output``: an in-place op that reads this layer's output alone may overwrite
+  it — true where the layer's backward pass does not need its own output (convolutions, Dense,
+  BatchNorm, Add: the facts torchvision's ResNet relies on). ``runs_in_place``: the layer
+  itself may be computed in place on its input (ReLU, LeakyReLU, Add).
+- ``slots``: its weights (``WeightSlot``), with their Keras name, the torch attribute holding
+  them and the layout conversion between the two; ``weight_slots()`` keeps those this instance
+  has (``when`` names the boolean argument a slot depends on), ``weight_shapes()`` gives their
+  Keras shapes. A type with parameters must declare them: weight exchange refuses a layer with
+  parameters and no slots, and tests/test_completeness.py checks the sizes add up.
 """
 
 from __future__ import annotations
@@ -56,6 +74,32 @@ class Window:
     upsample: bool = False
 
 
+KINDS = frozenset({"conv", "dense", "norm", "pool", "merge", "activation", "reshape",
+                   "regularization", "padding", "resample"})
+
+
+@dataclass(frozen=True)
+class WeightSlot:
+    """One weight of a layer. ``keras``: its Keras name (the exchange dict's key); ``torch``:
+    the attribute path of the tensor in the layer's torch module; ``layout``: the conversion
+    between them, one of ``weights.LAYOUTS`` (conv, depthwise, dense, vector, per_position);
+    ``trainable``: false for statistics
+    (BatchNorm's moving mean and variance); ``when``: the boolean argument that must be true
+    for the layer to have it (use_bias, center, scale); ``verify_range``: where ``verify`` draws
+    the slot's values, for a weight whose initial value would hide a mix-up (BatchNorm's mean
+    0 and variance 1, PReLU's zero slope)."""
+    keras: str
+    torch: str
+    layout: str
+    trainable: bool = True
+    when: Optional[str] = None
+    verify_range: Optional[tuple[float, float]] = None
+
+
+def bias_slot(torch: str = "bias") -> WeightSlot:
+    return WeightSlot("bias", torch, "vector", when="use_bias")
+
+
 GLOBAL = "global"  # the layer sees its whole input (Flatten, global pooling, Dense on vectors)
 
 
@@ -88,6 +132,11 @@ class Layer(BaseModel, metaclass=Documented):
     min_inputs: ClassVar[int] = 1
     max_inputs: ClassVar[Optional[int]] = 1
     structural: ClassVar[frozenset[str]] = frozenset({"name", "inputs", "when"})
+    # What other modules need to know about the type (see the module docstring).
+    kind: ClassVar[str] = ""
+    overwritable_output: ClassVar[bool] = False
+    runs_in_place: ClassVar[bool] = False
+    slots: ClassVar[tuple[WeightSlot, ...]] = ()
 
     name: Optional[str] = None
     inputs: Optional[list[str]] = None
@@ -149,13 +198,29 @@ class Layer(BaseModel, metaclass=Documented):
         tells layers whose arguments name axes how the spec counts them."""
         raise NotImplementedError
 
+    def weight_slots(self) -> tuple[WeightSlot, ...]:
+        """The declared slots this layer has, given its arguments."""
+        return tuple(s for s in self.slots if s.when is None or getattr(self, s.when))
+
+    def weight_shapes(self, inputs: list[Shape], channels_first: bool = False
+                      ) -> dict[str, Shape]:
+        """Keras name → Keras shape of each of ``weight_slots()``, for these input shapes."""
+        return {}
+
+    def fused_activation(self) -> Optional[str]:
+        """The ``activation:`` argument applied after the layer's own computation (Conv,
+        Dense), which torch applies in ``forward`` outside the layer's module; None if the
+        type has none."""
+        return None
+
 
 def _argument_error(message: str, hint: str | None = None) -> ArgumentError:
     return ArgumentError([Diagnostic(message, location=caller_location(), hint=hint)])
 
 
 def layer_types() -> dict[str, type[Layer]]:
-    from . import activation, conv, core, merge, pool  # noqa: F401  (registers the types)
+    """Every registered type by name. Complete whenever this module is: ``ops/__init__``
+    imports the families, and Python runs a package before any of its modules."""
     return REGISTRY
 
 

@@ -22,7 +22,9 @@ from .base import (
     PaddingArg,
     Regularizer,
     Shape,
+    WeightSlot,
     Window,
+    bias_slot,
     normalize_padding,
     product,
     require_rank,
@@ -34,6 +36,8 @@ class _Windowed(Layer):
     """Shared by every sliding-window layer: kernel, strides, padding, dilation."""
 
     rank: ClassVar[int] = 2
+    kind: ClassVar[str] = "conv"
+    overwritable_output: ClassVar[bool] = True
     kernel_size: tuple[int, ...]
     strides: tuple[int, ...] = 1  # type: ignore[assignment]
     padding: PaddingArg = "valid"
@@ -68,6 +72,9 @@ class _Windowed(Layer):
                     in zip(spatial, self.kernel_size, strides, pads, dilation))
         return out, pads
 
+    def fused_activation(self) -> Optional[str]:
+        return self.activation
+
     def _window(self) -> Window:
         return Window(tuple(shapes.effective_kernel(k, d) for k, d
                             in zip(self.kernel_size, self.dilation_rate)), self.strides)
@@ -85,6 +92,13 @@ class _Conv(_Windowed):
     bias_initializer: InitializerName = "zeros"
     kernel_regularizer: Optional[Regularizer] = None
     kernel_constraint: Optional[MaxNorm] = None
+    slots: ClassVar[tuple[WeightSlot, ...]] = (WeightSlot("kernel", "weight", "conv"),
+                                               bias_slot())
+
+    def weight_shapes(self, inputs: list[Shape], channels_first: bool = False
+                      ) -> dict[str, Shape]:
+        return {"kernel": self.kernel_size + (inputs[0][-1] // self.groups, self.filters),
+                "bias": (self.filters,)}
 
     def infer(self, inputs: list[Shape], channels_first: bool = False) -> Inferred:
         (shape,) = inputs
@@ -120,6 +134,15 @@ class _Depthwise(_Windowed):
     bias_initializer: InitializerName = "zeros"
     depthwise_regularizer: Optional[Regularizer] = None
     depthwise_constraint: Optional[MaxNorm] = None
+    # Keras 3 names a depthwise kernel "kernel" too; torch holds it as a grouped convolution's.
+    slots: ClassVar[tuple[WeightSlot, ...]] = (WeightSlot("kernel", "weight", "depthwise"),
+                                               bias_slot())
+
+    def weight_shapes(self, inputs: list[Shape], channels_first: bool = False
+                      ) -> dict[str, Shape]:
+        cin = inputs[0][-1]
+        return {"kernel": self.kernel_size + (cin, self.depth_multiplier),
+                "bias": (cin * self.depth_multiplier,)}
 
     def infer(self, inputs: list[Shape], channels_first: bool = False) -> Inferred:
         (shape,) = inputs
@@ -150,6 +173,18 @@ class _Separable(_Windowed):
     depthwise_initializer: InitializerName = "glorot_uniform"
     pointwise_initializer: InitializerName = "glorot_uniform"
     bias_initializer: InitializerName = "zeros"
+    # torch: the SeparableConv helper's two convolutions; the bias is the pointwise one's.
+    slots: ClassVar[tuple[WeightSlot, ...]] = (
+        WeightSlot("depthwise_kernel", "depthwise.weight", "depthwise"),
+        WeightSlot("pointwise_kernel", "pointwise.weight", "conv"), bias_slot("pointwise.bias"))
+
+    def weight_shapes(self, inputs: list[Shape], channels_first: bool = False
+                      ) -> dict[str, Shape]:
+        cin = inputs[0][-1]
+        return {"depthwise_kernel": self.kernel_size + (cin, self.depth_multiplier),
+                "pointwise_kernel": (1,) * self.rank + (cin * self.depth_multiplier,
+                                                        self.filters),
+                "bias": (self.filters,)}
 
     def infer(self, inputs: list[Shape], channels_first: bool = False) -> Inferred:
         (shape,) = inputs
@@ -180,6 +215,12 @@ class _Transpose(_Windowed):
     filters: int = Field(ge=1)
     padding: Literal["valid", "same"] = "valid"  # type: ignore[assignment]
     output_padding: Optional[tuple[int, ...]] = None
+    # Left out of in-place overwrites, as the torch backend always has (its trimmed form
+    # returns a narrowed view of a larger output).
+    overwritable_output: ClassVar[bool] = False
+    # Keras' kernel is (*k, out, in), torch's (in, out, *k): the convolution's permutation.
+    slots: ClassVar[tuple[WeightSlot, ...]] = (WeightSlot("kernel", "weight", "conv"),
+                                               bias_slot())
     kernel_initializer: InitializerName = "glorot_uniform"
     bias_initializer: InitializerName = "zeros"
     kernel_regularizer: Optional[Regularizer] = None
@@ -202,6 +243,11 @@ class _Transpose(_Windowed):
                 not isinstance(v, int) or isinstance(v, bool) or v < 0 for v in values):
             raise ValueError(f"output_padding must be a non-negative integer or {cls.rank} of them")
         return tuple(values)
+
+    def weight_shapes(self, inputs: list[Shape], channels_first: bool = False
+                      ) -> dict[str, Shape]:
+        return {"kernel": self.kernel_size + (self.filters, inputs[0][-1]),
+                "bias": (self.filters,)}
 
     def infer(self, inputs: list[Shape], channels_first: bool = False) -> Inferred:
         (shape,) = inputs

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, ClassVar, Literal, Optional
 
 from pydantic import Field, field_validator
@@ -16,7 +17,9 @@ from .base import (
     MaxNorm,
     Regularizer,
     Shape,
+    WeightSlot,
     Window,
+    bias_slot,
     normalize_padding,
     product,
     require_rank,
@@ -32,6 +35,10 @@ class Dense(Layer):
     positional: ClassVar[tuple[str, ...]] = ("units", "activation", "use_bias",
                                              "kernel_initializer", "bias_initializer",
                                              "kernel_regularizer")
+    kind: ClassVar[str] = "dense"
+    overwritable_output: ClassVar[bool] = True
+    slots: ClassVar[tuple[WeightSlot, ...]] = (WeightSlot("kernel", "weight", "dense"),
+                                               bias_slot())
     type: Literal["Dense"] = "Dense"
     units: int = Field(ge=1)
     activation: Optional[ActivationName] = None
@@ -40,6 +47,13 @@ class Dense(Layer):
     bias_initializer: InitializerName = "zeros"
     kernel_regularizer: Optional[Regularizer] = None
     kernel_constraint: Optional[MaxNorm] = None
+
+    def weight_shapes(self, inputs: list[Shape], channels_first: bool = False
+                      ) -> dict[str, Shape]:
+        return {"kernel": (inputs[0][-1], self.units), "bias": (self.units,)}
+
+    def fused_activation(self) -> Optional[str]:
+        return self.activation
 
     def infer(self, inputs: list[Shape], channels_first: bool = False) -> Inferred:
         (shape,) = inputs
@@ -62,6 +76,7 @@ class Flatten(Layer):
     """All but the batch dimension in one (Keras ``Flatten``, torch ``nn.Flatten``), in the
     spec's element order: the torch model of a channels-last spec reorders first, unless only
     Dense layers read the result (weight exchange then permutes their rows instead)."""
+    kind: ClassVar[str] = "reshape"
     type: Literal["Flatten"] = "Flatten"
 
     def infer(self, inputs: list[Shape], channels_first: bool = False) -> Inferred:
@@ -74,6 +89,7 @@ class Reshape(Layer):
     ``target_shape`` is written in the spec's layout, without the batch dimension; one entry
     may be -1."""
     positional: ClassVar[tuple[str, ...]] = ("target_shape",)
+    kind: ClassVar[str] = "reshape"
     type: Literal["Reshape"] = "Reshape"
     target_shape: tuple[int, ...]
 
@@ -106,6 +122,7 @@ class Dropout(Layer):
     """Zeroes a fraction ``rate`` of the inputs while training and scales the rest by
     1 / (1 - rate) (Keras ``Dropout``, torch ``nn.Dropout``); the identity at inference."""
     positional: ClassVar[tuple[str, ...]] = ("rate",)
+    kind: ClassVar[str] = "regularization"
     type: Literal["Dropout"] = "Dropout"
     rate: float = Field(ge=0, lt=1)
 
@@ -119,11 +136,32 @@ class BatchNormalization(Layer):
     Keras' conventions: ``momentum`` weights the old moving average (torch's momentum is
     1 - this) and ``epsilon`` defaults to 1e-3 (torch: 1e-5); gamma/beta are trainable, the
     moving mean and variance are not."""
+    kind: ClassVar[str] = "norm"
+    overwritable_output: ClassVar[bool] = True
+    slots: ClassVar[tuple[WeightSlot, ...]] = (
+        WeightSlot("gamma", "weight", "vector", when="scale", verify_range=(0.5, 1.5)),
+        WeightSlot("beta", "bias", "vector", when="center", verify_range=(-0.5, 0.5)),
+        WeightSlot("moving_mean", "running_mean", "vector", trainable=False,
+                   verify_range=(-0.5, 0.5)),
+        WeightSlot("moving_variance", "running_var", "vector", trainable=False,
+                   verify_range=(0.5, 1.5)))
     type: Literal["BatchNormalization"] = "BatchNormalization"
     momentum: float = Field(0.99, ge=0, le=1)
     epsilon: float = Field(1e-3, gt=0)
     center: bool = True
     scale: bool = True
+
+    def weight_slots(self) -> tuple[WeightSlot, ...]:
+        slots = super().weight_slots()
+        if self.center == self.scale:
+            return slots
+        # With only one of gamma/beta the torch backend wraps an affine-free BatchNorm (the
+        # PartialAffineBatchNorm helper, as ``norm``): the statistics live there.
+        return tuple(s if s.trainable else replace(s, torch="norm." + s.torch) for s in slots)
+
+    def weight_shapes(self, inputs: list[Shape], channels_first: bool = False
+                      ) -> dict[str, Shape]:
+        return {slot.keras: (inputs[0][-1],) for slot in self.slots}
 
     def infer(self, inputs: list[Shape], channels_first: bool = False) -> Inferred:
         (shape,) = inputs
@@ -138,6 +176,7 @@ class _ZeroPadding(Layer):
     argument_docs: ClassVar[dict[str, str]] = {
         "padding": "an int (every side), one int per dimension, or [before, after] pairs"}
     rank: ClassVar[int] = 2
+    kind: ClassVar[str] = "padding"
     positional: ClassVar[tuple[str, ...]] = ("padding",)
     padding: Any = 1
 
@@ -169,6 +208,7 @@ class _UpSampling(Layer):
     """Enlarges the spatial dimensions ``size`` times, repeating values (``nearest``) or
     interpolating (``bilinear``) (Keras ``UpSampling2D``, torch ``nn.Upsample``)."""
     rank: ClassVar[int] = 2
+    kind: ClassVar[str] = "resample"
     positional: ClassVar[tuple[str, ...]] = ("size",)
     size: tuple[int, ...] = 2  # type: ignore[assignment]
     interpolation: Literal["nearest", "bilinear"] = "nearest"

@@ -18,6 +18,7 @@ def _listed(inputs: list[Shape], channels_first: bool) -> str:
 
 
 class _Elementwise(Layer):
+    kind: ClassVar[str] = "merge"
     min_inputs: ClassVar[int] = 2
     max_inputs: ClassVar[Optional[int]] = None
 
@@ -36,6 +37,8 @@ class _Elementwise(Layer):
 class Add(_Elementwise):
     """The element-wise sum of two or more inputs of one shape (Keras ``Add``; torch
     ``a + b``): a residual connection, ``Add: {inputs: [shortcut, main]}``."""
+    overwritable_output: ClassVar[bool] = True
+    runs_in_place: ClassVar[bool] = True  # into an operand nothing else reads
     type: Literal["Add"] = "Add"
 
 
@@ -50,6 +53,7 @@ class Concatenate(Layer):
     ``axis`` counts the batch as 0, in the spec's layout (-1: channels of a channels-last
     spec), as Keras does. The other dimensions must agree."""
     positional: ClassVar[tuple[str, ...]] = ("axis",)
+    kind: ClassVar[str] = "merge"
     min_inputs: ClassVar[int] = 2
     max_inputs: ClassVar[Optional[int]] = None
     type: Literal["Concatenate"] = "Concatenate"

@@ -28,6 +28,7 @@ from .base import (
 
 class _Pool(Layer):
     rank: ClassVar[int] = 2
+    kind: ClassVar[str] = "pool"
     positional: ClassVar[tuple[str, ...]] = ("pool_size", "strides", "padding")
     pool_size: tuple[int, ...] = 2  # type: ignore[assignment]
     strides: Optional[tuple[int, ...]] = None  # default: pool_size, as in Keras
@@ -102,6 +103,7 @@ class AveragePooling2D(_AvgPool):
 
 class _GlobalPool(Layer):
     rank: ClassVar[int] = 2
+    kind: ClassVar[str] = "pool"
     keepdims: bool = False
 
     def infer(self, inputs: list[Shape], channels_first: bool = False) -> Inferred:
