@@ -20,8 +20,10 @@ def layer_outputs(graph, model, batch: int = 2, seed: int = 0) -> dict[str, torc
     outputs, handles = {}, []
     for node in graph.live():
         module = model.get_submodule(attrs[node.name])
+        post = _module_to_layer_shape(node)
         handles.append(module.register_forward_hook(
-            lambda _m, _i, out, name=node.name: outputs.__setitem__(name, out.detach().clone())))
+            lambda _m, _i, out, name=node.name, post=post: outputs.__setitem__(
+                name, post(out.detach().clone()))))
     generator = torch.Generator().manual_seed(seed)
     x = torch.randn((batch,) + torch_shape(graph.input_shape), generator=generator)
     try:
@@ -31,6 +33,14 @@ def layer_outputs(graph, model, batch: int = 2, seed: int = 0) -> dict[str, torc
         for handle in handles:
             handle.remove()
     return outputs
+
+
+def _module_to_layer_shape(node):
+    """A global pool's module keeps the 1x1 spatial dims that the generated forward then
+    flattens away (as torchvision's models write it)."""
+    if node.type.startswith("Global") and not node.layer.keepdims:
+        return lambda t: torch.flatten(t, 1)
+    return lambda t: t
 
 
 def assert_matches_analysis(graph, model) -> None:

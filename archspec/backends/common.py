@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from .. import __version__
+from .._version import __version__
 from ..errors import Diagnostic, UnsupportedError
 from ..ir.graph import Graph, Node
 from ..ir.logits import LOGITS_OF, SQUASHING, output_activation
@@ -264,12 +264,16 @@ class LayerContext:
 
 
 def emitter_registry() -> tuple[dict[str, Callable], Callable]:
-    """A backend's table of emitters by layer type, and the decorator that fills it."""
+    """A backend's table of emitters by layer type, and the decorator that fills it. A type
+    registered twice is an error: the later emitter would silently replace the earlier."""
     table: dict[str, Callable] = {}
 
     def emits(*types: str):
         def register(func: Callable) -> Callable:
             for t in types:
+                if t in table:
+                    raise ValueError(f"an emitter for {t!r} is registered twice "
+                                     f"({table[t].__name__} and {func.__name__})")
                 table[t] = func
             return func
         return register

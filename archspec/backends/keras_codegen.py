@@ -277,6 +277,17 @@ def _softmax(ctx: Context) -> Emitted:
     return Emitted("layers.Softmax()" if axis == rank else call("layers.Softmax", axis=axis))
 
 
+@emits("PReLU")
+def _prelu(ctx: Context) -> Emitted:
+    # Shared axes in the Keras model's own (channels-last) counting, whatever the spec's layout.
+    alpha, shape = ctx.resolved["alpha_shape"], ctx.in_shape
+    shared = [i + 1 for i, (a, n) in enumerate(zip(alpha, shape)) if a == 1 and n != 1]
+    kwargs = _kwargs(ctx.layer, {"alpha_initializer": "zeros"})
+    if shared:
+        kwargs["shared_axes"] = literal(shared)
+    return Emitted(call("layers.PReLU", **kwargs))
+
+
 @emits("Add", "Multiply")
 def _merge(ctx: Context) -> Emitted:
     return Emitted(f"layers.{ctx.node.type}()")

@@ -1,10 +1,15 @@
 """Assemble the PyTorch source of a model from the per-layer emitters, and load it.
 
-The in-memory model is built by executing exactly the source that ``archspec compile`` writes,
-so what users read is what runs.
+The spec's structure becomes the module structure: a class per block (its instances unified,
+see ``unify``), ``nn.Sequential`` for numbered chains (a repeat named ``""``, a named group of
+unnamed items), and submodules named after the spec's names, so that state_dict keys read
+``layer1.0.conv1.weight`` as torchvision's do. The in-memory model is built by executing exactly
+the source that ``archspec compile`` writes, so what users read is what runs.
 """
 
 from __future__ import annotations
+
+from collections import Counter
 
 from ..ir.graph import Graph
 from .common import (
@@ -18,6 +23,7 @@ from .common import (
     literal,
     raise_unsupported,
 )
+from .structure import assign_attributes, build_tree, module_paths
 from .torch_codegen import (
     EMITTERS,
     HELPERS,
@@ -25,16 +31,50 @@ from .torch_codegen import (
     RUNTIME,
     Context,
     Emitted,
-    attribute_names,
+    safe_attributes,
     torch_shape,
 )
+from .torch_layout import Layout, assignment, forward_lines
 
 BACKEND = "torch"
+# Modules whose Keras fans the shape of their weight gives (init_like_keras_ computes them).
+_LOOP_CLASSES = ("nn.Conv1d", "nn.Conv2d", "nn.ConvTranspose1d", "nn.ConvTranspose2d",
+                 "nn.Linear")
 
 
-def generate(graph: Graph) -> str:
+def generate(graph: Graph, structured: bool = True) -> str:
     facts = Facts.of(graph)
-    attrs = attribute_names(graph)
+    emitted = _emit_all(facts)
+    root = build_tree(facts, structured)
+    assign_attributes(root, safe_attributes)
+    layout = Layout(facts, emitted, root)
+    model = class_name(graph.name, MODULE_ATTRIBUTES | HELPERS | layout.class_names)
+    paths = module_paths(root)
+    doc = header(facts, BACKEND, torch_shape(graph.input_shape),
+                 torch_shape(graph[graph.output].meta["shape"]), "channels first",
+                 "BatchNorm running statistics, stored as buffers")
+    body = []
+    for name, template in layout.classes:
+        body += layout.class_lines(name, template) + ["", ""]
+    split = next(i for i, line in enumerate(doc) if line.startswith(("Reproduces", "Input")))
+    body += _model_class(model, doc[split:], graph, layout, emitted, paths)
+    code = "\n".join(fit(line) for line in body).rstrip() + "\n"
+    helpers = sorted({h for e in emitted.values() for h in e.helpers}
+                     | _init_helpers(code) | ({"max_norm_"} if "max_norm_(" in code else set()))
+    helper_code = helper_source(RUNTIME, helpers) if helpers else ""
+    used = helper_code + code.replace(docstring(doc[split:], "    "), "")
+    torch_imports = (["import torch"] if "torch." in used else []) + ["from torch import nn"]
+    if "F." in used:
+        torch_imports.append("from torch.nn import functional as F")
+    groups = ([["import math"]] if "math." in used else []) + [torch_imports]
+    parts = [docstring(doc[:split]), "", "\n\n".join("\n".join(group) for group in groups)]
+    if helper_code:
+        parts += ["", "", helper_code]
+    parts += ["", "", code]
+    return "\n".join(parts)
+
+
+def _emit_all(facts: Facts) -> dict[str, Emitted]:
     emitted: dict[str, Emitted] = {}
     problems = []
     for node in facts.live:
@@ -46,105 +86,111 @@ def generate(graph: Graph) -> str:
         except Unsupported as exc:
             problems.append((node, str(exc)))
     raise_unsupported(problems, BACKEND)
-
-    name = class_name(graph.name, MODULE_ATTRIBUTES | HELPERS | set(attrs.values()))
-    helpers = sorted({h for e in emitted.values() for h in e.helpers}
-                     | ({"keras_init_"} if any(e.weights for e in emitted.values()) else set())
-                     | ({"max_norm_"} if any(e.constrained for e in emitted.values()) else set()))
-    doc = header(facts, BACKEND, torch_shape(graph.input_shape),
-                 torch_shape(graph[graph.output].meta["shape"]), "channels first",
-                 "BatchNorm running statistics, stored as buffers")
-    body = [f"class {name}(nn.Module):", docstring(doc, "    "), "",
-            f"    input_shape = {literal(torch_shape(graph.input_shape))}", "",
-            "    def __init__(self):", "        super().__init__()"]
-    body += [f"        self.{attrs[n]} = {e.module}" for n, e in emitted.items()]
-    body += ["        self.reset_parameters()", ""]
-    body += _forward(facts, attrs, emitted)
-    body += _reset_parameters(attrs, emitted)
-    body += _regularization_loss(attrs, emitted)
-    body += _apply_constraints(attrs, emitted)
-    code = "\n".join(fit(line) for line in body).rstrip() + "\n"
-    helper_code = helper_source(RUNTIME, helpers) if helpers else ""
-    # What the code uses, not what spec text in the docstring happens to mention.
-    used = helper_code + code.replace(docstring(doc, "    "), "")
-    torch_imports = (["import torch"] if "torch." in used else []) + ["from torch import nn"]
-    if "F." in used:
-        torch_imports.append("from torch.nn import functional as F")
-    groups = ([["import math"]] if "math." in used else []) + [torch_imports]
-    parts = [docstring(doc), "", "\n\n".join("\n".join(group) for group in groups)]
-    if helper_code:
-        parts += ["", "", helper_code]
-    parts += ["", "", code]
-    return "\n".join(parts)
+    return emitted
 
 
-def _forward(facts: Facts, attrs: dict[str, str], emitted: dict[str, Emitted]) -> list[str]:
-    """One line per layer. A tensor read only by the next line lives in ``x``; one read
-    elsewhere (a branch point) gets its layer's name."""
-    live = facts.live
-    graph = facts.graph
-    order = [n.name for n in live]
-    follows = {a: b for a, b in zip([graph.nodes[0].name] + order, order)}
+def _init_helpers(code: str) -> set[str]:
+    return {h for h in ("keras_init_", "init_like_keras_") if h + "(" in code}
 
-    def variable(name: str) -> str:
-        users = facts.consumers[name]
-        chained = users == [follows.get(name)] and name != graph.output
-        if name == graph.nodes[0].name:
-            return "x" if chained else "inputs"
-        return "x" if chained or name == graph.output else attrs[name]
 
-    lines = [f"    def forward(self, {variable(graph.nodes[0].name)}):"]
-    for node in live:
-        e = emitted[node.name]
-        inputs = [variable(i) for i in node.inputs]
-        if e.input_order:
-            inputs = [inputs[i] for i in e.input_order]
-        expr = e.call.format(m=f"self.{attrs[node.name]}", x=", ".join(inputs))
-        lines.append(f"        {variable(node.name)} = {expr}")
-    lines += ["        return x", ""]
+def _model_class(name: str, doc: list[str], graph: Graph, layout: Layout,
+                 emitted: dict[str, Emitted], paths: dict[str, str]) -> list[str]:
+    template = layout.root_template
+    lines = [f"class {name}(nn.Module):", docstring(doc, "    "), "",
+             f"    input_shape = {literal(torch_shape(graph.input_shape))}", "",
+             "    def __init__(self):", "        super().__init__()"]
+    for attr in template.members:
+        lines += assignment(f"        self.{attr} = ", template.ctors[attr], "        ")
+    lines += ["        self.reset_parameters()", ""]
+    lines += forward_lines(template, len(layout.root.inputs)) + [""]
+    lines += _reset_parameters(graph, emitted, paths)
+    lines += _regularization_loss(emitted, paths)
+    lines += _apply_constraints(emitted, paths)
     return lines
 
 
-def _reset_parameters(attrs: dict[str, str], emitted: dict[str, Emitted]) -> list[str]:
+def _ref(path: str) -> str:
+    """Source for the submodule at a dotted path."""
+    return f"self.{path}" if path.isidentifier() else f"self.get_submodule({path!r})"
+
+
+def _follows_rule(graph: Graph, node_name: str, e: Emitted) -> bool:
+    """Whether init_like_keras_, which reads fans off the weight's shape, gives this layer
+    its Keras initialization."""
+    if e.module.split("(")[0] not in _LOOP_CLASSES:
+        return False
+    if any(attr not in ("weight", "bias") for attr, *_ in e.weights):
+        return False
+    layer = graph[node_name].layer
+    grouped = getattr(layer, "groups", 1)
+    return not (grouped > 1 and grouped == graph[node_name].meta["resolved"].get("in_channels"))
+
+
+def _reset_parameters(graph: Graph, emitted: dict[str, Emitted],
+                      paths: dict[str, str]) -> list[str]:
+    schemes = {}
+    for node_name, e in emitted.items():
+        if e.weights and _follows_rule(graph, node_name, e):
+            by_attr = {attr: scheme for attr, scheme, *_ in e.weights}
+            schemes[node_name] = (by_attr["weight"], by_attr.get("bias", "zeros"))
+    common = Counter(schemes.values()).most_common(1)
     lines = ["    def reset_parameters(self):",
              '        """Initialize weights as the spec says, with Keras\' initializers and fans;',
              '        BatchNorm starts at gamma = 1, beta = 0, mean = 0, variance = 1."""']
-    for name, e in emitted.items():
+    if common:
+        kernel, bias = common[0][0]
+        classes = sorted({emitted[n].module.split("(")[0] for n, s in schemes.items()
+                          if s == (kernel, bias)})
+        args = (f", {kernel!r}" if kernel != "glorot_uniform" else "") + \
+            (f", bias={bias!r}" if bias != "zeros" else "")
+        lines += ["        for module in self.modules():",
+                  f"            if isinstance(module, {_tuple(classes)}):",
+                  f"                init_like_keras_(module{args})"]
+    for node_name, e in emitted.items():
+        if common and schemes.get(node_name) == common[0][0]:
+            continue
         for weight, scheme, fan_in, fan_out in e.weights:
-            lines.append(f"        keras_init_(self.{attrs[name]}.{weight}, {scheme!r}, "
+            lines.append(f"        keras_init_({_ref(paths[node_name])}.{weight}, {scheme!r}, "
                          f"{fan_in}, {fan_out})")
+    if len(lines) == 3:
+        lines.append("        pass")
     return lines + [""]
 
 
-def _regularization_loss(attrs: dict[str, str], emitted: dict[str, Emitted]) -> list[str]:
+def _tuple(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else "(" + ", ".join(names) + ")"
+
+
+def _regularization_loss(emitted: dict[str, Emitted], paths: dict[str, str]) -> list[str]:
     terms = []
     for name, e in emitted.items():
         for weight, l1, l2 in e.regularized:
-            ref = f"self.{attrs[name]}.{weight}"
+            ref = f"{_ref(paths[name])}.{weight}"
             if l1:
                 terms.append(f"{literal(l1)} * {ref}.abs().sum()")
             if l2:
                 terms.append(f"{literal(l2)} * {ref}.square().sum()")
-    lines = ["    def regularization_loss(self):",
-             '        """The spec\'s L1/L2 kernel penalties, as Keras adds them to the loss:',
-             '        train on ``loss + model.regularization_loss()``."""']
     if not terms:
-        return lines + ["        return torch.zeros(())", ""]
+        return []
     joined = "\n                + ".join(terms)
-    return lines + [f"        return ({joined})", ""]
+    return ["    def regularization_loss(self):",
+            '        """The spec\'s L1/L2 kernel penalties, as Keras adds them to the loss:',
+            '        train on ``loss + model.regularization_loss()``."""',
+            f"        return ({joined})", ""]
 
 
-def _apply_constraints(attrs: dict[str, str], emitted: dict[str, Emitted]) -> list[str]:
-    lines = ["    def apply_constraints(self):",
-             '        """The spec\'s max_norm constraints: call after every optimizer.step(), as',
-             '        Keras applies them after each update."""']
+def _apply_constraints(emitted: dict[str, Emitted], paths: dict[str, str]) -> list[str]:
     body = []
     for name, e in emitted.items():
         for weight, max_value, dims, grouped in e.constrained:
             extra = f", {literal(grouped)}" if grouped else ""
-            body.append(f"        max_norm_(self.{attrs[name]}.{weight}, {literal(max_value)}, "
+            body.append(f"        max_norm_({_ref(paths[name])}.{weight}, {literal(max_value)}, "
                         f"{literal(dims)}{extra})")
-    return lines + (body or ["        pass"])
+    if not body:
+        return []
+    return ["    def apply_constraints(self):",
+            '        """The spec\'s max_norm constraints: call after every optimizer.step(), as',
+            '        Keras applies them after each update."""'] + body + [""]
 
 
 def build(source: str, graph: Graph):
@@ -153,5 +199,5 @@ def build(source: str, graph: Graph):
     module = load_module(source, graph.name, BACKEND)
     cls = next(v for k, v in vars(module).items()
                if isinstance(v, type) and getattr(v, "__module__", None) == module.__name__
-               and hasattr(v, "regularization_loss"))
+               and "input_shape" in vars(v))
     return cls()

@@ -11,48 +11,28 @@ docs/backends.md.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from keyword import iskeyword, issoftkeyword
 from pathlib import Path
 from typing import Optional
 
-from ..ir.graph import Graph
 from ..ops.base import product
 from .common import (
     LayerContext,
     Unsupported,
     call,
     emitter_registry,
-    identifier,
     literal,
     short,
 )
+from .torch_names import (  # noqa: F401 - re-exported: weights and verification use them
+    HELPERS,
+    MODULE_ATTRIBUTES,
+    attribute_names,
+    safe_attributes,
+    torch_dim,
+    torch_shape,
+)
 
 RUNTIME = Path(__file__).with_name("torch_runtime.py")
-
-# Names a submodule or local variable must not take: nn.Module's public attributes (as of torch
-# 2.13; tests/test_hostile_specs.py fails when a newer torch adds one), the generated class'
-# methods, and the names the generated file imports, defines or calls. Every name starting with
-# "_" is avoided too, which covers nn.Module's private state (_modules, _parameters, ...).
-MODULE_ATTRIBUTES = frozenset("""
-T_destination add_module apply bfloat16 buffers call_super_init children compile cpu cuda double
-dump_patches eval extra_repr float forward get_buffer get_extra_state get_parameter get_submodule
-half ipu load_state_dict modules mtia named_buffers named_children named_modules named_parameters
-parameters register_backward_hook register_buffer register_forward_hook register_forward_pre_hook
-register_full_backward_hook register_full_backward_pre_hook register_load_state_dict_post_hook
-register_load_state_dict_pre_hook register_module register_parameter register_state_dict_post_hook
-register_state_dict_pre_hook requires_grad_ set_extra_state set_submodule share_memory state_dict
-to to_empty train training type xpu zero_grad
-input_shape reset_parameters regularization_loss apply_constraints
-x inputs self torch nn F math super float
-""".split())
-HELPERS = frozenset("""keras_init_ max_norm_ trim_end ConvTranspose1dTrimmed ConvTranspose2dTrimmed
-SeparableConv PaddedPool GlobalPool PositionwiseLinear SpecFlatten Reshape KerasReLU
-PartialAffineBatchNorm Add Multiply Concatenate""".split())
-
-# Producers whose output an in-place activation or Add may overwrite: their backward pass does
-# not need their own output (torchvision's ResNet relies on the same facts).
-_OVERWRITABLE = {"Conv1D", "Conv2D", "DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D",
-                 "SeparableConv2D", "Dense", "BatchNormalization", "Add"}
 
 _ACTIVATION_MODULES = {
     "linear": "nn.Identity()", "relu": "nn.ReLU()", "relu6": "nn.ReLU6()",
@@ -69,42 +49,6 @@ _ACTIVATION_CALLS = {
 }
 
 
-def torch_dim(canonical_axis: int, rank: int) -> int:
-    """Index into a canonical (channels-last, no batch) shape → torch dim (batch first,
-    channels at 1)."""
-    return 1 if canonical_axis == rank - 1 else canonical_axis + 2
-
-
-def torch_shape(shape: tuple[int, ...]) -> tuple[int, ...]:
-    """Canonical (spatial..., C) → torch's (C, spatial...)."""
-    return tuple(shape) if len(shape) < 2 else (shape[-1],) + tuple(shape[:-1])
-
-
-def _safe_attribute(name: str) -> bool:
-    return (name.isidentifier() and not name.startswith("_") and not iskeyword(name)
-            and not issoftkeyword(name) and name not in MODULE_ATTRIBUTES
-            and name not in HELPERS)
-
-
-def attribute_names(graph: Graph) -> dict[str, str]:
-    """Spec layer name → submodule attribute and forward variable: the name itself when safe.
-    An unsafe one gets ``_`` appended (``eval_``, ``x_``; one starting with ``_`` is prefixed
-    with ``m`` first: ``m_modules``) until it is taken by nothing: not by a safe name (which
-    all keep theirs, whatever their order), a reserved name, or an earlier renamed one. So
-    the rule is collision-free and depends only on the spec."""
-    layers = [node.name for node in graph.nodes if not node.is_input]
-    taken = set(MODULE_ATTRIBUTES | HELPERS) | {n for n in layers if _safe_attribute(n)}
-    names = {}
-    for name in layers:
-        if _safe_attribute(name):
-            names[name] = name
-            continue
-        renamed = identifier("m" + name if name.startswith("_") else name + "_", taken)
-        taken.add(renamed)
-        names[name] = renamed
-    return names
-
-
 @dataclass
 class Emitted:
     module: str                       # constructor expression
@@ -119,9 +63,10 @@ class Emitted:
 
 class Context(LayerContext):
     def may_overwrite_input(self, index: int = 0) -> bool:
+        # The producer's op class declares whether its backward needs its own output.
         producer = self.facts.node(self.node.inputs[index])
-        return (not producer.is_input and producer.type in _OVERWRITABLE
-                and getattr(producer.layer, "activation", None) in (None, "linear")
+        return (not producer.is_input and producer.layer.overwritable_output
+                and producer.layer.fused_activation() in (None, "linear")
                 and self.facts.sole_consumer(producer.name))
 
 
@@ -295,17 +240,18 @@ def _pool(ctx: Context) -> Emitted:
     torch_pads = tuple(v for pair in reversed(pads) for v in pair)
     torch_overhang = tuple(v for o in reversed(overhang) for v in (0, o))
     kwargs = {} if is_max else {"count_include_pad": layer.count_include_pad}
-    return Emitted(call("PaddedPool", repr("max" if is_max else "avg"), literal(pool),
-                        literal(strides), literal(torch_pads), literal(torch_overhang), **kwargs),
+    return Emitted(call("PaddedPool", kind=repr("max" if is_max else "avg"),
+                        kernel_size=literal(pool), stride=literal(strides),
+                        pads=literal(torch_pads), overhang=literal(torch_overhang), **kwargs),
                    helpers=("PaddedPool",))
 
 
 @emits("GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling1D",
        "GlobalMaxPooling2D")
 def _global_pool(ctx: Context) -> Emitted:
-    kind = "max" if "Max" in ctx.node.type else "avg"
-    kwargs = {"keepdim": True} if ctx.layer.keepdims else {}
-    return Emitted(call("GlobalPool", repr(kind), **kwargs), helpers=("GlobalPool",))
+    kind = "Max" if "Max" in ctx.node.type else "Avg"
+    module = call(f"nn.Adaptive{kind}Pool{len(ctx.in_shape) - 1}d", 1)
+    return Emitted(module, "{m}({x})" if ctx.layer.keepdims else "torch.flatten({m}({x}), 1)")
 
 
 # --- core --------------------------------------------------------------------------------------
@@ -385,83 +331,3 @@ def _upsampling(ctx: Context) -> Emitted:
     return Emitted(call("nn.Upsample", scale_factor=literal(tuple(float(s) for s in layer.size)),
                         mode=repr("linear" if layer.interpolation == "bilinear" and layer.rank == 1
                                   else layer.interpolation)))
-
-
-# --- activations -------------------------------------------------------------------------------
-
-def _inplace(ctx: Context) -> bool:
-    return ctx.may_overwrite_input()
-
-
-@emits("ReLU")
-def _relu(ctx: Context) -> Emitted:
-    layer = ctx.layer
-    inplace = {"inplace": True} if _inplace(ctx) else {}
-    if layer.threshold == 0 and layer.negative_slope == 0:
-        if layer.max_value is None:
-            return Emitted(call("nn.ReLU", **inplace))
-        if layer.max_value == 6:
-            return Emitted(call("nn.ReLU6", **inplace))
-        return Emitted(call("nn.Hardtanh", 0.0, literal(float(layer.max_value)), **inplace))
-    if layer.threshold == 0 and layer.max_value is None:
-        return Emitted(call("nn.LeakyReLU", literal(layer.negative_slope), **inplace))
-    return Emitted(call("KerasReLU", max_value=literal(layer.max_value),
-                        negative_slope=literal(layer.negative_slope),
-                        threshold=literal(layer.threshold)), helpers=("KerasReLU",))
-
-
-@emits("LeakyReLU")
-def _leaky_relu(ctx: Context) -> Emitted:
-    inplace = {"inplace": True} if _inplace(ctx) else {}
-    return Emitted(call("nn.LeakyReLU", literal(ctx.layer.negative_slope), **inplace))
-
-
-@emits("ELU")
-def _elu(ctx: Context) -> Emitted:
-    alpha = ctx.layer.alpha
-    return Emitted("nn.ELU()" if alpha == 1.0 else call("nn.ELU", literal(alpha)))
-
-
-@emits("Sigmoid", "Tanh", "SiLU")
-def _simple(ctx: Context) -> Emitted:
-    return Emitted(f"nn.{ctx.node.type}()")
-
-
-@emits("GELU")
-def _gelu(ctx: Context) -> Emitted:
-    return Emitted("nn.GELU(approximate='tanh')" if ctx.layer.approximate else "nn.GELU()")
-
-
-@emits("Activation")
-def _activation(ctx: Context) -> Emitted:
-    return Emitted(_ACTIVATION_MODULES[ctx.layer.activation])
-
-
-@emits("Softmax")
-def _softmax(ctx: Context) -> Emitted:
-    return Emitted(call("nn.Softmax", dim=torch_dim(ctx.resolved["axis"], len(ctx.in_shape))))
-
-
-# --- merges ------------------------------------------------------------------------------------
-
-@emits("Add")
-def _add(ctx: Context) -> Emitted:
-    count = len(ctx.node.inputs)
-    writable = [i for i in range(count) if ctx.may_overwrite_input(i)]
-    if not writable or (writable[0] and count > 2):
-        return Emitted("Add()", helpers=("Add",))
-    # Sum into a tensor nobody else reads; two-operand addition is commutative, bit for bit.
-    order = (writable[0],) + tuple(i for i in range(count) if i != writable[0])
-    return Emitted("Add(inplace=True)", helpers=("Add",),
-                   input_order=order if order[0] else None)
-
-
-@emits("Multiply")
-def _multiply(ctx: Context) -> Emitted:
-    return Emitted("Multiply()", helpers=("Multiply",))
-
-
-@emits("Concatenate")
-def _concatenate(ctx: Context) -> Emitted:
-    dim = torch_dim(ctx.resolved["axis"], len(ctx.in_shape))
-    return Emitted(call("Concatenate", dim), helpers=("Concatenate",))

@@ -34,6 +34,21 @@ def keras_init_(tensor, scheme, fan_in, fan_out):
         return nn.init.trunc_normal_(tensor, 0.0, std, -2 * std, 2 * std)
 
 
+def init_like_keras_(module, kernel="glorot_uniform", bias="zeros"):
+    """Initialize a convolution or linear layer as Keras would: fans from the weight's shape
+    as torch computes them, except a depthwise convolution (one group per input channel),
+    whose Keras fans are (taps * channels, taps * multiplier)."""
+    weight = module.weight
+    taps = math.prod(weight.shape[2:])
+    fan_in, fan_out = weight.shape[1] * taps, weight.shape[0] * taps
+    groups = getattr(module, "groups", 1)
+    if groups > 1 and groups == getattr(module, "in_channels", 0) and weight.shape[1] == 1:
+        fan_in, fan_out = taps * groups, taps * weight.shape[0] // groups
+    keras_init_(weight, kernel, fan_in, fan_out)
+    if module.bias is not None:
+        keras_init_(module.bias, bias, module.bias.numel(), module.bias.numel())
+
+
 def max_norm_(weight, max_value, dims, grouped=None):
     """Keras' ``max_norm`` constraint: rescale ``weight`` so its norm over ``dims`` is at most
     ``max_value``. ``grouped`` views a depthwise kernel (C*M, 1, kh, kw) as (C, M, kh, kw)."""
@@ -185,6 +200,18 @@ class KerasReLU(nn.Module):
         if self.max_value is not None:
             y = y.clamp(max=self.max_value)
         return y
+
+
+class KerasPReLU(nn.Module):
+    """keras.layers.PReLU with a slope per position: ``weight`` has the input's shape without
+    the batch, (C, *spatial), with 1 on shared axes (torch's nn.PReLU has one per channel)."""
+
+    def __init__(self, shape):
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(shape))
+
+    def forward(self, x):
+        return torch.where(x >= 0, x, self.weight * x)
 
 
 class PartialAffineBatchNorm(nn.Module):

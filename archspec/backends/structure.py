@@ -1,0 +1,184 @@
+"""The spec's structure as the backends lay out code: a tree of containers — block calls,
+iterations of named repeats, named groups — recovered from the nodes' frames.
+
+A container is compiled as a unit (a torch module, a Keras function) only if it reads values
+from outside and gives exactly one value back, as a call or a stage does. When some container
+is not such a unit (the top level reads a layer deep inside a block by its qualified name),
+the whole model falls back to one flat container: correct, only less structured.
+
+Nothing here imports a framework.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Iterator, Optional, Union
+
+from ..ir.graph import Frame, Node
+from .common import Facts
+
+_DIGITS = re.compile(r"\d+\Z")
+
+
+@dataclass(eq=False)
+class Container:
+    name: str  # its attribute name in the enclosing container; "" for the top level
+    frame: Optional[Frame] = None
+    block: Optional[str] = None  # set when the container is one block call
+    params: tuple = ()
+    members: list[Union[Node, "Container"]] = field(default_factory=list)
+    inputs: list[str] = field(default_factory=list)  # outside values read, in first-use order
+    output: str = ""
+    flat: bool = False  # the fallback: members keep their full names
+    attrs: dict = field(default_factory=dict)  # id(member) → attribute name, once assigned
+
+    def attr(self, member: Union[Node, "Container"]) -> str:
+        return self.attrs[id(member)]
+
+    def raw_name(self, member: Union[Node, "Container"]) -> str:
+        if isinstance(member, Container):
+            return member.name
+        return member.name if self.flat else member.local
+
+    def nodes(self) -> Iterator[Node]:
+        for member in self.members:
+            if isinstance(member, Container):
+                yield from member.nodes()
+            else:
+                yield member
+
+    def containers(self) -> Iterator["Container"]:
+        for member in self.members:
+            if isinstance(member, Container):
+                yield member
+                yield from member.containers()
+
+    @property
+    def sequential(self) -> bool:
+        """Numbered members that each read the one before: an ``nn.Sequential``."""
+        if len(self.inputs) != 1 or not self.members:
+            return False
+        previous = self.inputs[0]
+        for index, member in enumerate(self.members):
+            if member_name(member) != str(index) or member_inputs(member) != [previous]:
+                return False
+            previous = member_output(member)
+        return previous == self.output
+
+
+def member_name(member: Union[Node, Container]) -> str:
+    return member.name if isinstance(member, Container) else member.local
+
+
+def assign_attributes(root: Container, rename) -> None:
+    """Give every member an attribute name: ``rename(names)`` maps a container's raw member
+    names to safe, distinct ones (each backend has its own reserved words)."""
+    for container in [root, *root.containers()]:
+        raw = [container.raw_name(m) for m in container.members]
+        safe = rename(raw)
+        container.attrs = {id(m): safe[name] for m, name in zip(container.members, raw)}
+
+
+def member_inputs(member: Union[Node, Container]) -> list[str]:
+    return member.inputs
+
+
+def member_output(member: Union[Node, Container]) -> str:
+    return member.output if isinstance(member, Container) else member.name
+
+
+def build_tree(facts: Facts, structured: bool = True) -> Container:
+    """The top-level container of the live layers; flat when ``structured`` is false or the
+    structure does not split into units."""
+    root = Container("")
+    if structured:
+        _place_all(root, facts.live)
+        if _close(root, facts):
+            return root
+    root = Container("", flat=True)
+    root.members.extend(facts.live)
+    _close(root, facts)
+    return root
+
+
+def _place_all(root: Container, live: list[Node]) -> None:
+    by_key: dict[tuple, Container] = {}
+    for node in live:
+        parent, key = root, ()
+        for frame in node.scope:
+            if frame.kind == "call" and frame.name == "":
+                _adopt_call(parent, frame)
+                continue
+            key += (frame.prefix,)
+            child = by_key.get(key)
+            if child is None:
+                child = by_key[key] = Container(frame.name, frame)
+                if frame.kind == "call":
+                    child.block, child.params = frame.block, frame.params
+                parent.members.append(child)
+            parent = child
+        parent.members.append(node)
+
+
+def _adopt_call(container: Container, frame: Frame) -> None:
+    """A call written ``name: ""`` lends its block to the iteration it fills — unless the
+    iteration holds more than that one call, which then stays a plain container."""
+    if container.frame is None:
+        return
+    if container.block is None and not container.members:
+        container.block, container.params = frame.block, frame.params
+    elif (container.block, container.params) != (frame.block, frame.params):
+        container.block, container.params = None, ()
+
+
+def _close(container: Container, facts: Facts) -> bool:
+    """Fill in what each container reads and gives back; False if one gives back several
+    values (it cannot be compiled as a unit)."""
+    inside = {n.name for n in container.nodes()}
+    for child in container.containers():
+        if not _interface(child, facts):
+            return False
+    container.inputs = _reads(container, inside)
+    container.output = facts.graph.output
+    # a numbered member has no attribute name: only an nn.Sequential may hold one
+    return all(parent.sequential or parent.flat or
+               not any(_DIGITS.match(container.raw_name(m)) for m in parent.members)
+               for parent in [container, *container.containers()])
+
+
+def _interface(container: Container, facts: Facts) -> bool:
+    inside = {n.name for n in container.nodes()}
+    container.inputs = _reads(container, inside)
+    leaving = [n.name for n in container.nodes()
+               if n.name == facts.graph.output
+               or any(user not in inside for user in facts.consumers[n.name])]
+    if len(leaving) != 1:
+        return False
+    container.output = leaving[0]
+    return True
+
+
+def _reads(container: Container, inside: set[str]) -> list[str]:
+    reads: list[str] = []
+    for node in container.nodes():
+        for name in node.inputs:
+            if name not in inside and name not in reads:
+                reads.append(name)
+    return reads
+
+
+def module_paths(root: Container) -> dict[str, str]:
+    """Spec layer name → its dotted path from the top (``layer1.0.conv1``)."""
+    paths: dict[str, str] = {}
+
+    def walk(container: Container, prefix: str) -> None:
+        for member in container.members:
+            path = prefix + container.attr(member)
+            if isinstance(member, Container):
+                walk(member, path + ".")
+            else:
+                paths[member.name] = path
+
+    walk(root, "")
+    return paths
