@@ -89,15 +89,31 @@ def compare(reference: Reference, graph: Graph, x: np.ndarray,
     if report.error is not None:
         return report
     outputs = _reference_outputs(reference, graph, x)
+    consumers = graph.consumers()
     for backend, ours in activations.items():
         checks = report.backends[backend] = []
-        for node, their_name, _ in reference.pairs:
-            expected, got = outputs[node.name], ours[node.name]
+        for node, their_name, item in reference.pairs:
+            expected = outputs[node.name]
+            got = ours[_ours_to_compare(node, item, graph, consumers)]
             tolerance = ATOL + RTOL * max(1.0, float(np.max(np.abs(expected), initial=0.0)))
             diff = float(np.max(np.abs(got - expected))) if got.shape == expected.shape \
                 else float("inf")
             checks.append(PairCheck(node.name, their_name, diff, tolerance))
     return report
+
+
+def _ours_to_compare(node: Node, item: Any, graph: Graph, consumers: dict) -> str:
+    """The spec layer whose output a reference layer's is: the layer itself — or, where a
+    Keras layer applies an activation inline (``Conv2D(..., activation="relu")``) and the
+    spec writes it as its own layer after (torchvision's style), that layer."""
+    theirs = getattr(getattr(item, "activation", None), "__name__", "linear")
+    if theirs == "linear" or node.layer.fused_activation() not in (None, "linear"):
+        return node.name
+    users = consumers.get(node.name, [])
+    if len(users) == 1 and graph[users[0]].layer is not None and \
+            graph[users[0]].layer.kind == "activation":
+        return users[0]
+    return node.name
 
 
 def _reference_outputs(reference: Reference, graph: Graph, x: np.ndarray) -> dict[str, Any]:

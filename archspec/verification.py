@@ -169,7 +169,7 @@ def _keras_activations(model, graph: Graph, x: np.ndarray, checks) -> dict[str, 
 def _torch_activations(model, graph: Graph, x: np.ndarray, checks) -> dict[str, np.ndarray]:
     import torch
 
-    from .backends.torch_codegen import attribute_names
+    from .backends.torch_backend import attribute_names
     attrs = attribute_names(graph)
     model.eval()
     captured, handles = {}, []

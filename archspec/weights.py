@@ -181,7 +181,7 @@ def keras_to_torch_array(name: str, array: np.ndarray, node: Node, graph: Graph)
 
 
 def torch_weights(model, graph: Graph) -> Exchange:
-    from .backends.torch_codegen import attribute_names
+    from .backends.torch_backend import attribute_names
     attrs = attribute_names(graph)
     out: Exchange = {}
     for node in graph.live():
@@ -195,7 +195,7 @@ def torch_weights(model, graph: Graph) -> Exchange:
 def set_torch_weights(model, graph: Graph, weights: Exchange) -> None:
     import torch
 
-    from .backends.torch_codegen import attribute_names
+    from .backends.torch_backend import attribute_names
     attrs = attribute_names(graph)
     with torch.no_grad():
         for node in graph.live():

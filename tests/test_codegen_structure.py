@@ -85,7 +85,7 @@ def test_instances_that_differ_in_structure_become_variants():
                               "else 'tanh'}\"}")
     source = torch_source(archspec.loads(text))
     # a ReLU and a tanh forward cannot share one class: two, each used where it is right
-    assert "class Unit(nn.Module)" in source and "class Unit_(nn.Module)" in source
+    assert "class Unit(nn.Module)" in source and "class Unit2(nn.Module)" in source
     assert "F.relu(self.conv(inputs), inplace=True)" in source
     assert "torch.tanh(self.conv(x))" in source or "torch.tanh(self.conv(inputs))" in source
 

@@ -22,7 +22,7 @@ torch = pytest.importorskip("torch")
 from course_models import COURSE_MODELS  # noqa: E402
 
 import archspec  # noqa: E402
-from archspec.backends.torch_codegen import attribute_names  # noqa: E402
+from archspec.backends.torch_backend import attribute_names  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RTOL = 1e-5

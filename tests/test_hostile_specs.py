@@ -196,7 +196,7 @@ def _collision_spec() -> tuple[list[str], dict]:
 
 def test_layers_named_after_module_internals_build_and_run():
     torch = pytest.importorskip("torch")
-    from archspec.backends.torch_codegen import attribute_names
+    from archspec.backends.torch_backend import attribute_names
     names, doc = _collision_spec()
     graph = archspec.analyze(doc)
     attrs = attribute_names(graph)

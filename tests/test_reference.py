@@ -72,7 +72,7 @@ def test_a_wrong_resnet50_parts_from_keras_applications_at_the_first_layer_after
     assert result.exit_code == 1, result.output
     for backend in ("torch", "keras"):
         line = paired_line(backend, result.output)
-        assert "FAIL" in line and "parts from the reference at layer 'layer1_0_downsample' " \
+        assert "FAIL" in line and "parts from the reference at layer 'layer1_0_downsample_0' " \
                "(reference 'conv2_block1_0_conv')" in line, line
         diff, tolerance = map(float, re.search(r"max \|diff\| (\S+) > tolerance (\S+)",
                                                line).groups())

@@ -27,9 +27,21 @@ def test_unnamed_layers_are_numbered_per_container():
     relus = [n.name for n in graph.layers if n.type == "ReLU" and n.name.startswith("layer4_2")]
     # before: global counters (layer4_2_re_lu_31); now the second ReLU of the block is _2
     assert relus == ["layer4_2_re_lu_1", "layer4_2_re_lu_2", "layer4_2_out"]
+    course = archspec.analyze("specs/resnet_course.yaml")
+    assert [n.local for n in course.layers if n.name.startswith("residual_block3")][:4] == [
+        "conv2d_1", "batch_normalization_1", "re_lu_1", "conv2d_2"]
+
+
+def test_unnamed_items_of_a_named_group_are_numbered_through_repeats_and_blocks():
     vgg = archspec.analyze("specs/vgg16.yaml")
-    assert [n.local for n in vgg.layers if n.name.startswith("stage5")] == [
-        "conv2d_1", "conv2d_2", "conv2d_3", "max_pooling2d_1"]
+    features = [n.name for n in vgg.layers if n.name.startswith("features")]
+    assert features == [f"features_{i}" for i in range(31)]  # torchvision's features.0..30
+    assert vgg["features_28"].type == "Conv2D" and vgg["features_30"].type == "MaxPooling2D"
+    mobilenet = archspec.analyze("specs/mobilenet_v2.yaml")
+    # features.2 is an inverted residual; its conv group numbers a nested block call's layers
+    assert mobilenet["features_2_conv_1_0"].type == "DepthwiseConv2D"
+    assert [f.name for f in mobilenet["features_2_conv_1_0"].scope] == ["features", "2",
+                                                                         "conv", "1"]
 
 
 def test_a_named_group_is_a_container_numbered_by_position():

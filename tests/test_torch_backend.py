@@ -19,7 +19,8 @@ from spec_strategies import specs  # noqa: E402
 from torch_helpers import assert_matches_analysis, compiled, layer_outputs  # noqa: E402
 
 import archspec  # noqa: E402
-from archspec.backends.torch_codegen import EMITTERS, attribute_names  # noqa: E402
+from archspec.backends.torch_backend import attribute_names  # noqa: E402
+from archspec.backends.torch_codegen import EMITTERS  # noqa: E402
 from archspec.errors import SpecError  # noqa: E402
 from archspec.ops.base import layer_types  # noqa: E402
 

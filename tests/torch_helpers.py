@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 
 import archspec
-from archspec.backends.torch_codegen import attribute_names, torch_shape
+from archspec.backends.torch_backend import attribute_names, torch_shape
 
 
 def compiled(spec):

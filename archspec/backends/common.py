@@ -279,3 +279,37 @@ def emitter_registry() -> tuple[dict[str, Callable], Callable]:
         return register
 
     return table, emits
+
+
+# --- the assembly both backends share ------------------------------------------------------------
+
+def emit_all(facts: Facts, emit: Callable[[Node], Any], backend: str) -> dict[str, Any]:
+    """Every live layer's emitted form; the layers a backend cannot express are reported
+    together, each at its place in the spec."""
+    emitted: dict[str, Any] = {}
+    problems = []
+    for node in facts.live:
+        try:
+            emitted[node.name] = emit(node)
+        except Unsupported as exc:
+            problems.append((node, str(exc)))
+    raise_unsupported(problems, backend)
+    return emitted
+
+
+def header_split(doc: list[str]) -> int:
+    """Where the header's file part (title, provenance) ends and the model's part (shapes,
+    counts, loss) begins: the file's docstring and the model's share the text, once."""
+    return next(i for i, line in enumerate(doc) if line.startswith(("Reproduces", "Input")))
+
+
+def source_file(doc: list[str], code: str, helper_code: str,
+                imports: Callable[[str], list[list[str]]]) -> str:
+    """The generated file: its docstring, the import groups the code uses (spec text in the
+    model's docstring does not count), the helpers it needs, then the code."""
+    split = header_split(doc)
+    used = helper_code + code.replace(docstring(doc[split:], "    "), "")
+    parts = [docstring(doc[:split]), "", "\n\n".join("\n".join(g) for g in imports(used))]
+    if helper_code:
+        parts += ["", "", helper_code]
+    return "\n".join(parts + ["", "", code])

@@ -9,111 +9,57 @@ from __future__ import annotations
 from ..ir.graph import Graph
 from .common import (
     Facts,
-    Unsupported,
     docstring,
+    emit_all,
     fit,
     header,
+    header_split,
     helper_source,
-    identifier,
     literal,
-    raise_unsupported,
+    source_file,
 )
-from .keras_codegen import HELPERS, RUNTIME, Context, Emitted, emit
+from .keras_codegen import RUNTIME, Context, emit
+from .keras_layout import DEFAULTS, KerasLayout
+from .structure import build_tree
+from .unify import unify
 
 BACKEND = "keras"
-# Names build_model's locals must not shadow: what it reads (modules, helpers, builtins that
-# literals may use) and its own variables.
-RESERVED = frozenset({"x", "inputs", "model", "keras", "layers", "ops", "build_model",
-                      "float", "math"}) | HELPERS
 
 
-def variable_names(graph: Graph) -> dict[str, str]:
-    reserved = set(RESERVED)
-    names = {}
-    for node in graph.nodes:
-        names[node.name] = identifier(node.name, reserved)
-        reserved.add(names[node.name])
-    return names
-
-
-def generate(graph: Graph) -> str:
+def generate(graph: Graph, structured: bool = True) -> str:
     facts = Facts.of(graph)
-    emitted: dict[str, Emitted] = {}
-    problems = []
-    for node in facts.live:
-        try:
-            emitted[node.name] = emit(Context(facts, node))
-        except Unsupported as exc:
-            problems.append((node, str(exc)))
-    raise_unsupported(problems, BACKEND)
-
+    emitted = emit_all(facts, lambda node: emit(Context(facts, node)), BACKEND)
+    root = build_tree(facts, structured)
+    layout = KerasLayout(facts, emitted, root)
     output_shape = graph[graph.output].meta["shape"]
     doc = header(facts, BACKEND, graph.input_shape, output_shape, "channels last",
                  "BatchNormalization moving mean and variance")
-    helpers = sorted({h for e in emitted.values() for h in e.helpers})
-    body = ["def build_model():", docstring(doc, "    "),
-            f"    inputs = keras.Input(shape={literal(tuple(graph.input_shape))}, "
-            f"name={graph.nodes[0].name!r})"]
-    body += _statements(facts, emitted)
-    body += [f"    return keras.Model(inputs, x, name={graph.name!r})", ""]
+    split = header_split(doc)
+    body = []
+    for name, template, container in layout.functions:
+        body += layout.function_lines(name, template, container) + ["", ""]
+    body += ["def build_model():", docstring(doc[split:], "    "),
+             f"    inputs = keras.Input(shape={literal(tuple(graph.input_shape))}, "
+             f"name={graph.nodes[0].name!r})"]
+    (top,) = unify([layout.instance(root)], DEFAULTS)
+    statements = layout.statements(top, root, "", ["inputs"], "    ")
+    output = statements.pop()  # "return <output>"
+    body += statements if facts.live else []
+    result = output.split("return ", 1)[1] if facts.live else "inputs"
+    body += [f"    return keras.Model(inputs, {result}, name={graph.name!r})", ""]
     code = "\n".join(fit(line) for line in body)
+    helpers = sorted({h for e in emitted.values() for h in e.helpers})
     helper_code = helper_source(RUNTIME, helpers) if helpers else ""
-    used = helper_code + code.replace(docstring(doc, "    "), "")  # not the spec's own text
+    return source_file(doc, code, helper_code, _imports)
+
+
+def _imports(used: str) -> list[list[str]]:
     imports = ["import keras"]
     if "layers." in used:
         imports.append("from keras import layers")
     if "ops." in used:
         imports.append("from keras import ops")
-    parts = [docstring(doc), "", "\n".join(imports)]
-    if helper_code:
-        parts += ["", "", helper_code]
-    parts += ["", "", code]
-    return "\n".join(parts)
-
-
-def _statements(facts: Facts, emitted: dict[str, Emitted]) -> list[str]:
-    graph = facts.graph
-    names = variable_names(graph)
-    taken = {n.name for n in graph.nodes}
-    order = [n.name for n in facts.live]
-    follows = {a: b for a, b in zip([graph.nodes[0].name] + order, order)}
-
-    def variable(name: str) -> str:
-        if name == graph.nodes[0].name:
-            return "inputs"
-        chained = facts.consumers[name] == [follows.get(name)]
-        return "x" if chained or name == graph.output else names[name]
-
-    def layer_name(base: str, suffix: str) -> str:
-        name, n = f"{base}_{suffix}", 1
-        while name in taken:
-            n += 1
-            name = f"{base}_{suffix}{n}"
-        taken.add(name)
-        return name
-
-    lines = []
-    if not facts.live:
-        return ["    x = inputs"]
-    for node in facts.live:
-        e = emitted[node.name]
-        inputs = [variable(i) for i in node.inputs]
-        current = inputs[0] if len(inputs) == 1 else "[" + ", ".join(inputs) + "]"
-        target = variable(node.name)
-        # The spec's name goes to the step that produces the spec layer's output.
-        steps = [(layer_name(node.name, s), c) for s, c in e.before]
-        if e.after:
-            steps.append((layer_name(node.name, "core"), e.layer))
-            steps += [(layer_name(node.name, s), c) for s, c in e.after[:-1]]
-            steps.append((node.name, e.after[-1][1]))
-        else:
-            steps.append((node.name, e.layer))
-        for name, constructor in steps:
-            with_name = constructor[:-1] + (", " if not constructor.endswith("()") else "") \
-                + f"name={name!r})"
-            lines.append(f"    {target} = {with_name}({current})")
-            current = target
-    return lines
+    return [imports]
 
 
 def build(source: str, graph: Graph):

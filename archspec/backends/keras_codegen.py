@@ -163,8 +163,9 @@ def _pool(ctx: Context) -> Emitted:
     clipped = tuple((b, min(a, eff)) for (b, a), (_, eff) in zip(pads, reach))
     overhang = tuple(max(eff - a, 0) for (_, a), (_, eff) in zip(pads, reach))
     extra = {} if is_max else {"count_include_pad": layer.count_include_pad}
-    return Emitted(call("PaddedPooling", repr("max" if is_max else "avg"), literal(pool),
-                        literal(strides), literal(clipped), literal(overhang), **extra),
+    return Emitted(call("PaddedPooling", kind=repr("max" if is_max else "avg"),
+                        pool_size=literal(pool), strides=literal(strides),
+                        pads=literal(clipped), overhang=literal(overhang), **extra),
                    helpers=("PaddedPooling",))
 
 

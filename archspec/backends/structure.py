@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Iterator, Optional, Union
+from typing import Callable, Iterator, Optional, Union
 
 from ..ir.graph import Frame, Node
 from .common import Facts
@@ -31,6 +31,7 @@ class Container:
     inputs: list[str] = field(default_factory=list)  # outside values read, in first-use order
     output: str = ""
     flat: bool = False  # the fallback: members keep their full names
+    chains: Callable[[Node, bool], bool] = lambda node, last: True  # see build_tree
     attrs: dict = field(default_factory=dict)  # id(member) → attribute name, once assigned
 
     def attr(self, member: Union[Node, "Container"]) -> str:
@@ -60,8 +61,11 @@ class Container:
         if len(self.inputs) != 1 or not self.members:
             return False
         previous = self.inputs[0]
+        last = len(self.members) - 1
         for index, member in enumerate(self.members):
             if member_name(member) != str(index) or member_inputs(member) != [previous]:
+                return False
+            if isinstance(member, Node) and not self.chains(member, index == last):
                 return False
             previous = member_output(member)
         return previous == self.output
@@ -88,12 +92,16 @@ def member_output(member: Union[Node, Container]) -> str:
     return member.output if isinstance(member, Container) else member.name
 
 
-def build_tree(facts: Facts, structured: bool = True) -> Container:
+def build_tree(facts: Facts, structured: bool = True,
+               chains: Optional[Callable[[Node, bool], bool]] = None) -> Container:
     """The top-level container of the live layers; flat when ``structured`` is false or the
-    structure does not split into units."""
+    structure does not split into units. ``chains(node, last)`` says whether a layer can be a
+    module of an nn.Sequential (torch: not where its forward wraps the module's call)."""
     root = Container("")
     if structured:
         _place_all(root, facts.live)
+        for container in root.containers():
+            container.chains = chains or container.chains
         if _close(root, facts):
             return root
     root = Container("", flat=True)
@@ -166,6 +174,12 @@ def _reads(container: Container, inside: set[str]) -> list[str]:
             if name not in inside and name not in reads:
                 reads.append(name)
     return reads
+
+
+def height(container: Container) -> int:
+    """1 for a container of layers only; its contents are emitted before it."""
+    return 1 + max((height(c) for c in container.members if isinstance(c, Container)),
+                   default=0)
 
 
 def module_paths(root: Container) -> dict[str, str]:

@@ -17,11 +17,13 @@ from .common import (
     Unsupported,
     class_name,
     docstring,
+    emit_all,
     fit,
     header,
+    header_split,
     helper_source,
     literal,
-    raise_unsupported,
+    source_file,
 )
 from .structure import assign_attributes, build_tree, module_paths
 from .torch_codegen import (
@@ -34,7 +36,7 @@ from .torch_codegen import (
     safe_attributes,
     torch_shape,
 )
-from .torch_layout import Layout, assignment, forward_lines
+from .torch_layout import Layout, assignment, chains, forward_lines
 
 BACKEND = "torch"
 # Modules whose Keras fans the shape of their weight gives (init_like_keras_ computes them).
@@ -45,7 +47,7 @@ _LOOP_CLASSES = ("nn.Conv1d", "nn.Conv2d", "nn.ConvTranspose1d", "nn.ConvTranspo
 def generate(graph: Graph, structured: bool = True) -> str:
     facts = Facts.of(graph)
     emitted = _emit_all(facts)
-    root = build_tree(facts, structured)
+    root = build_tree(facts, structured, chains(emitted))
     assign_attributes(root, safe_attributes)
     layout = Layout(facts, emitted, root)
     model = class_name(graph.name, MODULE_ATTRIBUTES | HELPERS | layout.class_names)
@@ -56,37 +58,38 @@ def generate(graph: Graph, structured: bool = True) -> str:
     body = []
     for name, template in layout.classes:
         body += layout.class_lines(name, template) + ["", ""]
-    split = next(i for i, line in enumerate(doc) if line.startswith(("Reproduces", "Input")))
+    split = header_split(doc)
     body += _model_class(model, doc[split:], graph, layout, emitted, paths)
     code = "\n".join(fit(line) for line in body).rstrip() + "\n"
     helpers = sorted({h for e in emitted.values() for h in e.helpers}
                      | _init_helpers(code) | ({"max_norm_"} if "max_norm_(" in code else set()))
     helper_code = helper_source(RUNTIME, helpers) if helpers else ""
-    used = helper_code + code.replace(docstring(doc[split:], "    "), "")
+    return source_file(doc, code, helper_code, _imports)
+
+
+def _imports(used: str) -> list[list[str]]:
     torch_imports = (["import torch"] if "torch." in used else []) + ["from torch import nn"]
     if "F." in used:
         torch_imports.append("from torch.nn import functional as F")
-    groups = ([["import math"]] if "math." in used else []) + [torch_imports]
-    parts = [docstring(doc[:split]), "", "\n\n".join("\n".join(group) for group in groups)]
-    if helper_code:
-        parts += ["", "", helper_code]
-    parts += ["", "", code]
-    return "\n".join(parts)
+    return ([["import math"]] if "math." in used else []) + [torch_imports]
+
+
+def attribute_names(graph: Graph) -> dict[str, str]:
+    """Spec layer name → the dotted path of its submodule in the compiled model
+    (``layer1.0.conv1``), for weight exchange and hooks."""
+    facts = Facts.of(graph)
+    root = build_tree(facts, True, chains(_emit_all(facts)))
+    assign_attributes(root, safe_attributes)
+    return module_paths(root)
 
 
 def _emit_all(facts: Facts) -> dict[str, Emitted]:
-    emitted: dict[str, Emitted] = {}
-    problems = []
-    for node in facts.live:
+    def emit(node):
         emitter = EMITTERS.get(node.type)
-        try:
-            if emitter is None:
-                raise Unsupported("no mapping exists")
-            emitted[node.name] = emitter(Context(facts, node))
-        except Unsupported as exc:
-            problems.append((node, str(exc)))
-    raise_unsupported(problems, BACKEND)
-    return emitted
+        if emitter is None:
+            raise Unsupported("no mapping exists")
+        return emitter(Context(facts, node))
+    return emit_all(facts, emit, BACKEND)
 
 
 def _init_helpers(code: str) -> set[str]:

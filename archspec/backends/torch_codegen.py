@@ -26,7 +26,6 @@ from .common import (
 from .torch_names import (  # noqa: F401 - re-exported: weights and verification use them
     HELPERS,
     MODULE_ATTRIBUTES,
-    attribute_names,
     safe_attributes,
     torch_dim,
     torch_shape,

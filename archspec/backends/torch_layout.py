@@ -11,9 +11,9 @@ from typing import Union
 
 from ..ir.graph import Node
 from .common import Facts, class_name, literal
-from .structure import Container
+from .structure import Container, height
 from .torch_codegen import HELPERS, MODULE_ATTRIBUTES, Emitted
-from .unify import Instance, Step, Template, unify
+from .unify import Instance, Step, Template, numbered, param_order, unify
 
 LINE_LENGTH = 99
 
@@ -36,6 +36,17 @@ DEFAULTS = {
 }
 
 
+def chains(emitted: dict[str, Emitted]):
+    """Whether a layer can sit in an nn.Sequential: its forward is its module's call — or,
+    for the last one, wraps it (the wrapping then goes around the Sequential)."""
+    def check(node: Node, last: bool) -> bool:
+        e = emitted[node.name]
+        if e.input_order:
+            return False
+        return e.call == "{m}({x})" or (last and e.call.count("{m}({x})") == 1)
+    return check
+
+
 class Layout:
     """Classes for the containers that are not plain chains, grouped by block (or by name for
     iterations and groups) and by height, so that a class is planned after the classes it
@@ -52,10 +63,10 @@ class Layout:
         for container in root.containers():
             if not container.sequential:
                 key = ("block", container.block) if container.block else \
-                    (_height(container), _base(container.name))
+                    (height(container), _base(container.name))
                 groups.setdefault(key, []).append(container)
         for key, containers in sorted(groups.items(),
-                                      key=lambda kv: max(_height(c) for c in kv[1])):
+                                      key=lambda kv: max(height(c) for c in kv[1])):
             self._plan(key[1], containers)
         (self.root_template,) = unify([self._instance(root)], DEFAULTS)
 
@@ -63,7 +74,8 @@ class Layout:
         instances = [self._instance(c) for c in containers]
         owner = {id(inst): c for inst, c in zip(instances, containers)}
         for template in unify(instances, DEFAULTS):
-            name = class_name(base, MODULE_ATTRIBUTES | HELPERS | self.class_names)
+            name = numbered(class_name(base, MODULE_ATTRIBUTES | HELPERS),
+                            self.class_names | MODULE_ATTRIBUTES | HELPERS)
             self.class_names.add(name)
             self.classes.append((name, template))
             for index, inst in enumerate(template.instances):
@@ -77,7 +89,7 @@ class Layout:
             ctors[attr] = self.ctor(member)
             refs = tuple(local[name] for name in member.inputs) if isinstance(member, Node) \
                 else tuple(local[name] for name in member.inputs)
-            call = "{m}({x})"
+            call = self._container_call(member)
             if isinstance(member, Node):
                 e = self.emitted[member.name]
                 call = e.call
@@ -88,6 +100,14 @@ class Layout:
         candidates = {"in_channels": self._channels(container)}
         candidates.update(container.params)
         return Instance(ctors, steps, local.get(container.output, "in0"), candidates)
+
+    def _container_call(self, member: Union[Node, Container]) -> str:
+        """An nn.Sequential ending in a layer whose forward wraps its module (an inline
+        softmax) is called with that wrapping: ``F.softmax(self.classifier(x), dim=1)``."""
+        if isinstance(member, Container) and member.sequential and \
+                isinstance(member.members[-1], Node):
+            return self.emitted[member.members[-1].name].call
+        return "{m}({x})"
 
     def _channels(self, container: Container):
         if not container.inputs:
@@ -121,31 +141,33 @@ class Layout:
         return lines + [""] + forward_lines(template, max(inputs, 1))
 
 
-def param_order(template: Template) -> list[str]:
-    """in_channels first (as torch's own layers take it), then the block's parameters in
-    their declared order, then the rest."""
-    declared = list(template.instances[0].candidates)
-    return sorted(template.params, key=lambda p: (declared.index(p) if p in declared
-                                                  else len(declared)))
-
-
-def _height(container: Container) -> int:
-    return 1 + max((_height(c) for c in container.members if isinstance(c, Container)),
-                   default=0)
-
-
 def _base(name: str) -> str:
     return name.rstrip("0123456789_") or "Stage"
 
 
 def assignment(prefix: str, ctor: str, indent: str, suffix: str = "") -> list[str]:
-    """``self.x = ctor``, with a long nn.Sequential written one module per line."""
+    """``self.x = ctor``, with a long nn.Sequential written one module per line (nested ones
+    too, each as deep as it is nested)."""
     line = prefix + ctor + suffix
     if len(line) <= LINE_LENGTH or not ctor.startswith("nn.Sequential("):
         return [line]
-    items = [ast.unparse(a) for a in ast.parse(ctor, mode="eval").body.args]
-    return ([prefix + "nn.Sequential("] + [f"{indent}    {item}," for item in items]
-            + [f"{indent}){suffix}"])
+    lines = _sequential_lines(ast.parse(ctor, mode="eval").body, indent)
+    lines[0] = prefix + lines[0].lstrip()
+    lines[-1] += suffix
+    return lines
+
+
+def _sequential_lines(node: ast.expr, indent: str) -> list[str]:
+    text = ast.unparse(node)
+    is_sequential = isinstance(node, ast.Call) and ast.unparse(node.func) == "nn.Sequential"
+    if len(indent) + len(text) + 1 <= LINE_LENGTH or not is_sequential:
+        return [indent + text]
+    lines = [indent + "nn.Sequential("]
+    for arg in node.args:
+        inner = _sequential_lines(arg, indent + "    ")
+        inner[-1] += ","
+        lines += inner
+    return lines + [indent + ")"]
 
 
 def forward_lines(template: Template, inputs: int) -> list[str]:

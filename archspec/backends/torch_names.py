@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from keyword import iskeyword, issoftkeyword
 
-from ..ir.graph import Graph
-from .common import Facts, identifier
-from .structure import assign_attributes, build_tree, module_paths
+from .common import identifier
 
 # Names a submodule or local variable must not take: nn.Module's public attributes (as of torch
 # 2.13; tests/test_hostile_specs.py fails when a newer torch adds one), the generated class'
@@ -65,11 +63,3 @@ def safe_attributes(raw: list[str]) -> dict[str, str]:
         taken.add(renamed)
         names[name] = renamed
     return names
-
-
-def attribute_names(graph: Graph) -> dict[str, str]:
-    """Spec layer name → the dotted path of its submodule in the compiled model
-    (``layer1.0.conv1``), for weight exchange and hooks."""
-    root = build_tree(Facts.of(graph))
-    assign_attributes(root, safe_attributes)
-    return module_paths(root)

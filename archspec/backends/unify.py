@@ -68,6 +68,20 @@ def unify(instances: list[Instance], defaults: dict[tuple[str, str], Any]) -> li
     return [_template(group, defaults) for group in groups]
 
 
+def param_order(template: Template) -> list[str]:
+    """in_channels first (as torch's own layers take it), then the block's parameters in
+    their declared order, then the rest."""
+    declared = list(template.instances[0].candidates)
+    return sorted(template.params, key=lambda p: (declared.index(p) if p in declared
+                                                  else len(declared)))
+
+
+def full_instance(template: Template) -> int:
+    """The index of an instance with every member (the one the template was written from)."""
+    return max(range(len(template.instances)),
+               key=lambda i: len(template.instances[i].ctors))
+
+
 def _template(instances: list[Instance], defaults) -> Optional[Template]:
     full = max(instances, key=lambda i: len(i.ctors))
     order = [step.attr for step in full.steps]
@@ -79,8 +93,9 @@ def _template(instances: list[Instance], defaults) -> Optional[Template]:
         for attr in order:
             present = [i for i, inst in enumerate(instances) if attr in inst.ctors]
             if len(present) < len(instances):
-                flags = [attr in inst.ctors for inst in instances]
-                template.optional[attr] = namer.name(flags, f"use_{attr}", varying=True)
+                # Optional only where a yes/no parameter of the block says so (a `when`);
+                # a member missing for another reason (a shorter repeat) makes a variant.
+                template.optional[attr] = namer.flag([attr in inst.ctors for inst in instances])
             texts = [instances[i].ctors[attr] for i in present]
             pattern = _align([_parse(t) for t in texts], defaults)
             template.ctors[attr] = _render(pattern, lambda values, hint: namer.name(
@@ -142,6 +157,12 @@ class _Namer:
                     return f"{k} * {name}"
         return self._use(_fresh(hint, self.template.params), values)
 
+    def flag(self, flags: list[bool]) -> str:
+        for name, candidate in self.candidates.items():
+            if _same(candidate, flags):
+                return self._use(name, candidate)
+        raise _Mismatch
+
     def _ranked(self):
         """The block's parameters before in_channels, which matches values by coincidence
         more often."""
@@ -154,6 +175,15 @@ class _Namer:
         self.template.params[name] = values if known is None else [
             a if a is not None else b for a, b in zip(known, values)]
         return name
+
+
+def numbered(name: str, taken: set[str]) -> str:
+    """``name``, or for a block's second and later variants ``name2``, ``name3``..."""
+    result, n = name, 1
+    while result in taken:
+        n += 1
+        result = f"{name}{n}"
+    return result
 
 
 def _same(a: list, b: list) -> bool:
@@ -219,6 +249,9 @@ def _align(nodes: list, defaults, func: str = "", key: str = ""):
         return _Leaf([default if v is _ABSENT else v for v in values])
     if all(isinstance(n, ast.Call) for n in nodes):
         return _align_calls(nodes, defaults)
+    if all(isinstance(n, ast.Tuple) and len(n.elts) == len(nodes[0].elts) for n in nodes):
+        return _Call("", [_align([n.elts[i] for n in nodes], defaults)
+                          for i in range(len(nodes[0].elts))], {})
     first = ast.dump(nodes[0])
     if all(ast.dump(n) == first for n in nodes[1:]):
         return _Fixed(ast.unparse(nodes[0]))
@@ -251,4 +284,6 @@ def _render(pattern, name_for, hint: str) -> str:
         return name_for(pattern.values, hint)
     parts = [_render(a, name_for, f"arg{i}") for i, a in enumerate(pattern.args)]
     parts += [f"{k}={_render(v, name_for, k)}" for k, v in pattern.keywords.items()]
+    if not pattern.func and len(parts) == 1:  # a one-element tuple
+        return f"({parts[0]},)"
     return f"{pattern.func}({', '.join(parts)})"

@@ -199,7 +199,7 @@ class Expander(LayerMaker):
         scope = at.scope
         if raw is None and scope.positions is not None:
             raw = str(next(scope.positions))
-            return raw, scope.qualify(raw)
+            return raw, scope.auto(raw)
         if raw is None:
             name = self.auto_name(block, scope)
             return (name[len(scope.auto_prefix) + 1:] if scope.auto_prefix else name), name
@@ -213,7 +213,11 @@ class Expander(LayerMaker):
                        f"({', '.join(definition.inputs)}), got {len(inputs)}",
                        at.path + (block, "inputs"), via=at.via)
             inputs = None
-        inner = Scope(name, at.scope, isolated=True, frame=frame)
+        # Called inside a named group (an nn.Sequential), its unnamed layers are numbered too,
+        # as torchvision's Conv2dNormActivation numbers its conv, norm and activation.
+        numbered = at.scope.positions is not None
+        inner = Scope(name, at.scope, isolated=True, frame=frame, positional=numbered,
+                      positions=at.scope.positions if numbered and not frame.name else None)
         for local, target in zip(definition.inputs, inputs or [None] * len(definition.inputs)):
             inner.names[local] = target if target is not None else "?"
         inner_defaults = self.defaults(definition.defaults, ("blocks", block, "defaults"),
@@ -251,7 +255,7 @@ class Expander(LayerMaker):
             # an unnamed one's layers belong to the container around it.
             frame = None if auto else Frame("iteration", f"{name}{i}", prefix, index=i)
             inner = Scope(prefix, at.scope, auto_prefix=at.scope.auto_prefix if auto else None,
-                          frame=frame)
+                          frame=frame, positions=at.scope.positions if auto else None)
             prev = self.items(item.layers, at.nested(
                 data_path + ("layers",), inner, {**at.env, item.index: i}, at.defaults, prev))
         return prev
@@ -275,8 +279,13 @@ class Expander(LayerMaker):
             return None
         defaults = self.defaults(item.defaults, data_path + ("defaults",), at.defaults)
         path = data_path + ("layers",)
-        if item.name is None:
+        if item.name is None and at.scope.positions is None:
             return self.items(item.layers, at.nested(path, at.scope, at.env, defaults, at.prev))
+        if item.name is None:  # inside a named group: a nested container, numbered
+            local = str(next(at.scope.positions))
+            name = at.scope.auto(local)
+            inner = Scope(name, at.scope, frame=Frame("group", local, name), positional=True)
+            return self.items(item.layers, at.nested(path, inner, at.env, defaults, at.prev))
         # A named group is a container (torch: an nn.Sequential when its items chain); its
         # unnamed items are named by position: downsample_0, downsample_1.
         name = self.name(item.name, "group", at, data_path)

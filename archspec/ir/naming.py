@@ -8,7 +8,7 @@ import itertools
 import re
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 from ..spec.model import IDENTIFIER, check_identifier
 from .bounds import LaterNames
@@ -32,7 +32,7 @@ class Scope:
 
     def __init__(self, prefix: str, parent: Optional["Scope"], isolated: bool = False,
                  auto_prefix: Optional[str] = None, frame: Optional[Frame] = None,
-                 positional: bool = False):
+                 positional: bool = False, positions: Optional[Iterator[int]] = None):
         self.prefix, self.parent, self.isolated = prefix, parent, isolated
         # Automatic names skip the levels of unnamed repeats: stage1_conv2d_3, not
         # repeat1_0_stage1_repeat2_1_conv2d_3 (the counter keeps them unique anyway).
@@ -42,7 +42,9 @@ class Scope:
         self.frames: tuple = parent_frames + (frame,) if frame is not None else parent_frames
         # In a named group, unnamed items are named by their position among the items that
         # are there (when: false ones are not), as nn.Sequential numbers its modules.
-        self.positions = itertools.count() if positional else None
+        # An unnamed repeat inside one adds no container, so it continues the count.
+        self.positions = positions if positions is not None else (
+            itertools.count() if positional else None)
 
     def auto(self, short: str) -> str:
         return f"{self.auto_prefix}_{short}" if self.auto_prefix else short
@@ -121,7 +123,7 @@ class Namer(Reporter):
         scope = at.scope
         if raw is None:
             if scope.positions is not None:
-                return scope.qualify(str(next(scope.positions)))
+                return scope.auto(str(next(scope.positions)))
             return self.auto_name(snake(type_name) + "_", scope)
         try:
             check_identifier(raw, "layer name")
