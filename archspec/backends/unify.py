@@ -57,15 +57,49 @@ class _Mismatch(Exception):
 
 def unify(instances: list[Instance], defaults: dict[tuple[str, str], Any]) -> list[Template]:
     """Group instances into as few templates as unify, in first-seen order."""
-    groups: list[list[Instance]] = []
+    # Instances alike in all but their literals always unify: sorted into such buckets first,
+    # the greedy merge compares buckets, not instances, so a spec with thousands of calls of
+    # one block stays linear.
+    buckets: dict[tuple, list[Instance]] = {}
     for instance in instances:
+        buckets.setdefault(_signature(instance), []).append(instance)
+    groups: list[list[Instance]] = []
+    for bucket in buckets.values():
         for group in groups:
-            if _template(group + [instance], defaults) is not None:
-                group.append(instance)
+            if _template(group + bucket, defaults) is not None:
+                group.extend(bucket)
                 break
         else:
-            groups.append([instance])
+            groups.append(bucket)
+    # first-seen order, as the instances came
+    order = {id(inst): i for i, inst in enumerate(instances)}
+    for group in groups:
+        group.sort(key=lambda inst: order[id(inst)])
+    groups.sort(key=lambda group: order[id(group[0])])
     return [_template(group, defaults) for group in groups]
+
+
+def _signature(instance: Instance) -> tuple:
+    steps = tuple((s.attr, s.call, s.refs) for s in instance.steps)
+    return steps, instance.output, tuple((attr, _form(text))
+                                         for attr, text in instance.ctors.items())
+
+
+@functools.lru_cache(maxsize=4096)
+def _form(text: str) -> Any:
+    return _shape(_parse(text))
+
+
+def _shape(node) -> Any:
+    """A constructor's form with its literals left out."""
+    if _literal(node) is not _ABSENT:
+        return "literal"
+    if isinstance(node, ast.Call):
+        return (ast.unparse(node.func), tuple(_shape(a) for a in node.args),
+                tuple((k.arg, _shape(k.value)) for k in node.keywords))
+    if isinstance(node, ast.Tuple):
+        return ("tuple",) + tuple(_shape(e) for e in node.elts)
+    return ast.dump(node)
 
 
 def param_order(template: Template) -> list[str]:
@@ -83,6 +117,10 @@ def full_instance(template: Template) -> int:
 
 
 def _template(instances: list[Instance], defaults) -> Optional[Template]:
+    if len(instances) == 1:  # nothing to unify: the text as emitted
+        (only,) = instances
+        return Template(instances, [s.attr for s in only.steps], dict(only.ctors),
+                        steps=only.steps, output=only.output)
     full = max(instances, key=lambda i: len(i.ctors))
     order = [step.attr for step in full.steps]
     template = Template(instances, order, steps=full.steps, output=full.output)
