@@ -112,4 +112,4 @@ def _multiply(ctx: Context) -> Emitted:
 @emits("Concatenate")
 def _concatenate(ctx: Context) -> Emitted:
     dim = torch_dim(ctx.resolved["axis"], len(ctx.in_shape))
-    return Emitted(call("Concatenate", dim), helpers=("Concatenate",))
+    return Emitted(call("Concatenate", dim=dim), helpers=("Concatenate",))

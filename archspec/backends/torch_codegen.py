@@ -169,7 +169,8 @@ def _separable(ctx: Context) -> Emitted:
     pointwise = call(f"nn.Conv{rank}d", cin * mult, layer.filters, 1,
                      **({} if layer.use_bias else {"bias": False}))
     taps = product(layer.kernel_size)
-    out = Emitted(call("SeparableConv", depthwise, pointwise), _padded_call(extra),
+    out = Emitted(call("SeparableConv", depthwise=depthwise, pointwise=pointwise),
+                  _padded_call(extra),
                   helpers=("SeparableConv",))
     out.weights.append(("depthwise.weight", layer.depthwise_initializer, taps * cin, taps * mult))
     out.weights.append(("pointwise.weight", layer.pointwise_initializer, cin * mult,
@@ -288,7 +289,7 @@ def _reshape(ctx: Context) -> Emitted:
     # spec's layout: canonical for channels-last specs, torch's own for channels-first ones.
     channels_first = ctx.facts.graph.channels_first
     target = torch_shape(ctx.out_shape) if channels_first else tuple(ctx.out_shape)
-    return Emitted(call("Reshape", literal(target),
+    return Emitted(call("Reshape", target_shape=literal(target),
                         channels_last=not ctx.facts.graph.channels_first), helpers=("Reshape",))
 
 
@@ -314,7 +315,8 @@ def _batch_norm(ctx: Context) -> Emitted:
     norm = call(cls, channels, **kwargs, affine=False)
     if not layer.center and not layer.scale:
         return Emitted(norm)
-    return Emitted(call("PartialAffineBatchNorm", norm, center=layer.center, scale=layer.scale),
+    return Emitted(call("PartialAffineBatchNorm", norm=norm, center=layer.center,
+                        scale=layer.scale),
                    helpers=("PartialAffineBatchNorm",))
 
 
