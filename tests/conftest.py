@@ -67,25 +67,58 @@ def _imports_framework(node: ast.AST) -> bool:
     return False
 
 
-@functools.lru_cache(maxsize=None)
-def framework_use(path: Path) -> tuple[bool, frozenset[str]]:
-    """Whether the file's top level imports a framework, and which of its functions (tests,
-    fixtures, helpers) do, directly or by calling one of the file's functions that does."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+_SPAWNING_HELPERS = {"run_measured"}  # budget_helpers: the CLI in a process, time and memory kept
+
+
+def _spawns_process(node: ast.AST) -> bool:
+    """Starts an interpreter: ``subprocess.*``, ``sys.executable`` or a helper that does
+    (about a second each)."""
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name) and (
+                sub.value.id == "subprocess" or (sub.value.id, sub.attr) == ("sys", "executable")):
+            return True
+        if isinstance(sub, ast.Name) and sub.id in _SPAWNING_HELPERS:
+            return True
+    return False
+
+
+def _functions_that(tree: ast.Module, does) -> frozenset[str]:
+    """The file's functions (tests, fixtures, helpers) that do something, directly or by
+    calling one of the file's functions that does."""
     functions = {node.name: node for node in ast.walk(tree)
                  if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
-    top = [node for node in tree.body
-           if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
-    using = {name for name, node in functions.items() if _imports_framework(node)}
+    using = {name for name, node in functions.items() if does(node)}
     calls = {name: {sub.func.id for sub in ast.walk(node)
                     if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name)}
              for name, node in functions.items()}
     while True:
         more = {name for name, called in calls.items() if called & using} - using
         if not more:
-            break
+            return frozenset(using)
         using |= more
-    return any(_imports_framework(node) for node in top), frozenset(using)
+
+
+@functools.lru_cache(maxsize=None)
+def _tree(path: Path) -> ast.Module:
+    return ast.parse(path.read_text(encoding="utf-8"))
+
+
+@functools.lru_cache(maxsize=None)
+def framework_use(path: Path) -> tuple[bool, frozenset[str]]:
+    """Whether the file's top level imports a framework, and which of its functions do."""
+    tree = _tree(path)
+    top = [node for node in tree.body
+           if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+    return (any(_imports_framework(node) for node in top),
+            _functions_that(tree, _imports_framework))
+
+
+@functools.lru_cache(maxsize=None)
+def process_use(path: Path) -> frozenset[str]:
+    """The file's functions that start an interpreter (the CLI end to end, the hostile-input
+    cases with their own time and memory limits): about a second each, so not in the fast
+    loop; CI runs them all."""
+    return _functions_that(_tree(path), _spawns_process)
 
 
 def fast_loop(config) -> bool:
@@ -98,6 +131,8 @@ def pytest_configure(config) -> None:
     reference_policy.pytest_configure(config)
     config.addinivalue_line(
         "markers", "framework: imports torch, Keras, TensorFlow or JAX (marked slow too)")
+    config.addinivalue_line(
+        "markers", "subprocess: starts an interpreter, e.g. the CLI end to end (slow too)")
     if fast_loop(config):
         config.pluginmanager.register(_FrameworkGuard(), "archspec-framework-guard")
 
@@ -118,7 +153,9 @@ def pytest_collection_modifyitems(config, items) -> None:
         names = {getattr(item, "originalname", item.name), *getattr(item, "fixturenames", ())}
         if at_top or names & functions:
             item.add_marker(pytest.mark.framework)
-        if item.get_closest_marker("framework") is not None:
+        if names & process_use(path):
+            item.add_marker(pytest.mark.subprocess)
+        if item.get_closest_marker("framework") or item.get_closest_marker("subprocess"):
             item.add_marker(pytest.mark.slow)
 
 
