@@ -16,7 +16,7 @@ from ..spec.model import REQUIRED, BlockDef, Spec
 from ..spec.paths import format_path
 from .bounds import item_key, shortened
 from .graph import Frame
-from .layers import LayerMaker
+from .layers import LayerMaker, freeze
 from .naming import SKIPPED_MERGE, Place, Scope
 
 CALL_STEPS = 3
@@ -32,6 +32,7 @@ class Expander(LayerMaker):
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self.call_stack: list[str] = []
+        self._call_items: dict[tuple, Any] = {}
         self.handlers: dict[str, Callable[[str, Any, Place], Optional[str]]] = {
             "layer": self.layer, "block": self._call, "repeat": self._repeat,
             "group": self._group}
@@ -115,6 +116,21 @@ class Expander(LayerMaker):
             known = without_unknown(exc, model, body)
         return None if known is None else model.model_validate(known, context=context)
 
+    def _call_item(self, block: str, body: Any, at: Place, data_path: tuple) -> Any:
+        """A call's item, validated once per distinct body: a repeat or a fan-out calls a
+        block thousands of times with the same text (validation has no side effects when it
+        succeeds; a failing body is validated, and reported, each time)."""
+        try:
+            key = (block, freeze(body))
+        except TypeError:
+            key = None
+        item = self._call_items.get(key) if key is not None else None
+        if item is None:
+            item = self._checked(CallItem, body, at, data_path, {"block": block})
+            if item is not None and key is not None and len(self._call_items) < 10_000:
+                self._call_items[key] = item
+        return item
+
     def _evaluator(self, at: Place, path: tuple) -> Callable[[Any, str], Any]:
         """How a model evaluates its expression fields: each once (an item with unknown
         fields is validated twice), an error reported here and passed on as ``Reported``."""
@@ -133,7 +149,7 @@ class Expander(LayerMaker):
     def _call(self, block: str, body: Any, at: Place) -> Optional[str]:
         definition = self.spec.blocks[block]
         data_path = at.path + (block,)
-        item = self._checked(CallItem, body, at, data_path, {"block": block})
+        item = self._call_item(block, body, at, data_path)
         if item is None:
             return None
         try:

@@ -5,7 +5,7 @@ Passes (``archspec.inference``) annotate ``node.meta`` and never rebuild the gra
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Optional
+from typing import Any, Iterator, NamedTuple, Optional
 
 from ..errors import Location
 from ..ops.base import Layer, Shape
@@ -13,8 +13,7 @@ from ..ops.base import Layer, Shape
 INPUT = "input"
 
 
-@dataclass(frozen=True)
-class Frame:
+class Frame(NamedTuple):  # a tuple: made once per block call, cheaply
     """One level of the spec's structure that a node was expanded in, outermost first in
     ``Node.scope``: a block call, an iteration of a named repeat, or a named group. Backends
     turn frames into modules and functions; reports use them to summarise."""

@@ -21,14 +21,14 @@ _VALIDATED: dict[tuple, Layer] = {}
 _SCALARS = (str, int, float, bool, type(None))
 
 
-def _freeze(value: Any) -> Any:
+def freeze(value: Any) -> Any:
     """A hashable, type-exact key for parsed YAML arguments (1, 1.0 and True stay distinct)."""
     if type(value) is dict:
         # keys are unique, so sorting never compares the values
-        return tuple(sorted((k, type(v), v) if type(v) in _SCALARS else (k, _freeze(v))
+        return tuple(sorted((k, type(v), v) if type(v) in _SCALARS else (k, freeze(v))
                             for k, v in value.items()))
     if isinstance(value, (list, tuple)):
-        return ("[]",) + tuple(_freeze(v) for v in value)
+        return ("[]",) + tuple(freeze(v) for v in value)
     if isinstance(value, _SCALARS):
         return (type(value), value)
     raise TypeError(f"unhashable argument {type(value).__name__}")
@@ -84,7 +84,7 @@ class LayerMaker(Namer):
     def _validate(self, cls: type[Layer], args: dict, data_path: tuple,
                   at: Place) -> Optional[Layer]:
         try:
-            key = (cls, _freeze(args))
+            key = (cls, freeze(args))
         except TypeError:
             key = None
         layer = _VALIDATED.get(key) if key is not None else None

@@ -86,7 +86,7 @@ class Scope:
             s = s.parent
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen __init__ costs a microsecond a field, per item
 class Place:
     """Where an item is expanded: its path in the document, the scope its name goes to, the
     parameters (``env``) and per-type defaults in force, the output of the item before it
