@@ -9,6 +9,7 @@ Nothing here imports a framework.
 from __future__ import annotations
 
 import ast
+import keyword
 from dataclasses import dataclass
 from typing import Iterator, Union
 
@@ -54,15 +55,34 @@ class Unit:
     member: Union[Node, Container]
 
 
-def units(container: Container, prefix: str = "") -> Iterator[Unit]:
+def units(container: Container) -> list[Unit]:
     """The members a block's function is written from: nodes and nested block calls, through
-    any groups and iterations in between."""
+    any groups and iterations in between. Their symbols (local variables) are their paths when
+    those are safe names; others get a ``_`` added until no other symbol has it."""
+    found = list(_units(container, ""))
+    taken = set(RESERVED) | {path for path, _ in found if _safe(path)}
+    result = []
+    for path, member in found:
+        symbol = path
+        if not _safe(path):
+            symbol = identifier(path + "_", taken)
+            taken.add(symbol)
+        result.append(Unit(symbol, member))
+    return result
+
+
+def _units(container: Container, prefix: str) -> Iterator[tuple[str, Union[Node, Container]]]:
     for member in container.members:
         path = prefix + container.raw_name(member)
         if isinstance(member, Container) and member.block is None:
-            yield from units(member, path + "_")
+            yield from _units(member, path + "_")
         else:
-            yield Unit(identifier(path, RESERVED), member)
+            yield path, member
+
+
+def _safe(name: str) -> bool:
+    return name.isidentifier() and not keyword.iskeyword(name) and \
+        not keyword.issoftkeyword(name) and name not in RESERVED
 
 
 class KerasLayout:

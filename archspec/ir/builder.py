@@ -12,6 +12,8 @@ document's header: its parameters, its input and the top-level list.
 
 from __future__ import annotations
 
+import gc
+
 from typing import Any, Optional
 
 from ..errors import SpecError
@@ -81,7 +83,16 @@ class Builder(Expander):
 
 def build_graph(spec: Spec, max_layers: Optional[int] = None) -> Graph:
     """The graph IR of ``spec``; ``max_layers`` raises (or lowers) the expansion limit."""
-    return Builder(spec, max_layers).build()
+    # Expansion allocates a few small objects per item and frees almost none before the end,
+    # so the cycle collector's passes over everything built so far are pure cost (about a
+    # sixth of the time at the layer limit); the builder makes no reference cycles.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return Builder(spec, max_layers).build()
+    finally:
+        if enabled:
+            gc.enable()
 
 
 __all__ = ["Builder", "build_graph", "parse_override", "snake"]
