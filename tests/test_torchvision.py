@@ -76,6 +76,13 @@ def test_torchvision_state_dict_loads_strictly(spec_dir, torchvision, torch, nam
     # vgg16 is the course's, ending in softmax: its logits are torchvision's output
     ours = archspec.compile(spec_dir / f"{name}.yaml", logits=name == "vgg16").eval()
     ours.load_state_dict(reference.state_dict(), strict=True)  # no key mapping at all
+    # and verify's pairing finds every layer under its own path: no pairing by position
+    from archspec.backends.torch_backend import attribute_names
+    from archspec.reference import reference_pairs
+    graph = archspec.analyze(spec_dir / f"{name}.yaml")
+    paths = attribute_names(graph)
+    pairs = reference_pairs(reference, graph)
+    assert pairs and all(theirs == paths[node.name] for node, theirs, _ in pairs)
     x = torch.randn(1, 3, 224, 224, generator=generator)
     with torch.no_grad():
         torch.testing.assert_close(ours(x), reference(x), rtol=0, atol=0)
