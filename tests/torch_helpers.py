@@ -6,6 +6,7 @@ from __future__ import annotations
 import torch
 
 import archspec
+from archspec.agreement import torch_layer_output
 from archspec.backends.torch_backend import attribute_names, torch_shape
 
 
@@ -20,7 +21,7 @@ def layer_outputs(graph, model, batch: int = 2, seed: int = 0) -> dict[str, torc
     outputs, handles = {}, []
     for node in graph.live():
         module = model.get_submodule(attrs[node.name])
-        post = _module_to_layer_shape(node)
+        post = torch_layer_output(node)  # the spec layer's output, as verify sees it
         handles.append(module.register_forward_hook(
             lambda _m, _i, out, name=node.name, post=post: outputs.__setitem__(
                 name, post(out.detach().clone()))))
@@ -33,14 +34,6 @@ def layer_outputs(graph, model, batch: int = 2, seed: int = 0) -> dict[str, torc
         for handle in handles:
             handle.remove()
     return outputs
-
-
-def _module_to_layer_shape(node):
-    """A global pool's module keeps the 1x1 spatial dims that the generated forward then
-    flattens away (as torchvision's models write it)."""
-    if node.type.startswith("Global") and not node.layer.keepdims:
-        return lambda t: torch.flatten(t, 1)
-    return lambda t: t
 
 
 def assert_matches_analysis(graph, model) -> None:
