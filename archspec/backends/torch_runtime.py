@@ -134,23 +134,6 @@ class PaddedPool(nn.Module):
                 f"pads={self.pads}, overhang={self.overhang}")
 
 
-class GlobalPool(nn.Module):
-    """Mean or max over all spatial dims, as keras' Global*Pooling (keepdims optional)."""
-
-    def __init__(self, kind, keepdim=False):
-        super().__init__()
-        self.kind, self.keepdim = kind, keepdim
-
-    def forward(self, x):
-        dims = tuple(range(2, x.dim()))
-        if self.kind == "max":
-            return x.amax(dim=dims, keepdim=self.keepdim)
-        return x.mean(dim=dims, keepdim=self.keepdim)
-
-    def extra_repr(self):
-        return f"{self.kind}, keepdim={self.keepdim}"
-
-
 class PositionwiseLinear(nn.Linear):
     """A Dense layer on a feature map acts on the channel axis at every position (Keras'
     meaning); torch's channels sit at dim 1, so move them last and back."""
