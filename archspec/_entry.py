@@ -10,4 +10,5 @@ import gc
 def main() -> None:
     gc.disable()
     from .cli import main as cli_main
-    cli_main()
+    from .ir.bounds import with_room_to_recurse
+    with_room_to_recurse(cli_main)()

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Mapping, Union
 
 from .inference import infer
+from .ir.bounds import with_room_to_recurse
 from .ir.builder import build_graph
 from .ir.graph import Graph
 from .ir.logits import to_logits
@@ -26,6 +27,7 @@ def _as_spec(spec: SpecLike, params: Mapping[str, Any] | None) -> Spec:
     return load(spec, params)
 
 
+@with_room_to_recurse
 def analyze(spec: SpecLike, params: Mapping[str, Any] | None = None, *,
             logits: bool = False, max_layers: int | None = None) -> Graph:
     """The inferred graph IR (what backends compile). With ``logits``, the output is the

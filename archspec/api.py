@@ -7,11 +7,13 @@ from typing import Any, Mapping
 from .analysis import SpecLike, analyze
 from .backends import backend_module, build, check_model_size
 from .errors import SpecError
+from .ir.bounds import with_room_to_recurse
 from .report import Report
 
 __all__ = ["SpecLike", "analyze", "build", "check", "check_model_size", "compile", "generate"]
 
 
+@with_room_to_recurse  # layer loops at an unlucky stack depth: see its comment
 def check(spec: SpecLike, params: Mapping[str, Any] | None = None, strict: bool = False, *,
           max_layers: int | None = None) -> Report:
     """Validate a spec and infer every layer's shape and costs. Raises ``SpecError`` with all
@@ -23,6 +25,7 @@ def check(spec: SpecLike, params: Mapping[str, Any] | None = None, strict: bool 
     return report
 
 
+@with_room_to_recurse
 def generate(spec: SpecLike, backend: str = "torch",
              params: Mapping[str, Any] | None = None, *, logits: bool = False,
              max_layers: int | None = None) -> str:

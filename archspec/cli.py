@@ -346,4 +346,5 @@ def schema() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    from .ir.bounds import with_room_to_recurse
+    with_room_to_recurse(main)()

@@ -39,6 +39,11 @@ class Diagnostic:
     allowed: str | None = None
     via: str | None = None  # the block call chain that produced the failing layer
 
+    def __post_init__(self) -> None:
+        if self.via is not None and not isinstance(self.via, str):
+            # the builder's call chains are formatted here, when a problem is reported
+            object.__setattr__(self, "via", str(self.via))
+
     def format(self) -> str:
         head = f"{self.location}: {self.severity}"
         where = f" {self.path}:" if self.path else ""

@@ -270,3 +270,18 @@ def test_keras_only_arguments_say_where_archspec_states_them(tmp_path):
     d = one(errors_of(HEADER + "layers:\n  - Conv2D: {filters: 8, kernel_size: 3, "
                                "data_format: channels_first}\n", tmp_path=tmp_path))
     assert "layout: channels_first" in d.hint
+
+
+def test_error_deep_in_nested_blocks_shows_the_chain_with_its_middle_elided(tmp_path):
+    depth = 10
+    blocks = "".join(f"  b{i}:\n    layers: [b{i + 1}]\n" for i in range(depth))
+    text = (HEADER + "blocks:\n" + blocks
+            + f"  b{depth}:\n    layers: [{{Conv2D: {{filters: 4, kernel_size: 99}}}}]\n"
+            + "layers: [b0]\n")
+    d = one(errors_of(text, tmp_path=tmp_path))
+    links = d.via.split(" -> ")
+    assert isinstance(d.via, str) and len(links) == 2 + 1 + 5
+    assert links[0].startswith("layers[0] (b0 ") and links[1].startswith("blocks.b0.layers[0] (b1 ")
+    assert links[2] == "..."
+    assert links[-1].startswith(f"blocks.b{depth - 1}.layers[0] (b{depth} ")
+    assert d.to_dict()["via"] == d.via

@@ -3,7 +3,11 @@ built once instead of searched per error, and call chains that stop growing with
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+import sys
+from typing import Any, Callable, TypeVar
+
+T = TypeVar("T")
 
 
 class LaterNames:
@@ -48,10 +52,55 @@ def item_key(item: Any) -> Any:
     return None
 
 
-def shortened(via: str, head: int = 2, tail: int = 5) -> str:
-    """A call chain with its middle elided once it is long: every layer of a deep block keeps
-    its own chain, so a full one would cost memory quadratic in the depth."""
-    parts = via.split(" -> ")
-    if len(parts) <= head + tail + 1:
-        return via
-    return " -> ".join(parts[:head] + ["..."] + parts[-tail:])
+class CallChain:
+    """The block calls that produced an item ("layers[0] (b0 'x') -> ..."), kept as links to
+    the caller's chain and formatted only when a message needs it: every call of a deep
+    fan-out would otherwise build and shorten its chain's text, tens of thousands of times
+    for specs that report nothing. Its text keeps the first two and the last five calls, so
+    a deep chain costs no memory per layer beyond one link."""
+
+    __slots__ = ("caller", "path", "block", "name")
+    HEAD, TAIL = 2, 5
+
+    def __init__(self, caller: "CallChain | None", path: tuple, block: str, name: str):
+        self.caller, self.path, self.block, self.name = caller, path, block, name
+
+    def links(self) -> list[str]:
+        from ..spec.paths import format_path
+        chain, links = self, []
+        while chain is not None:
+            links.append(f"{format_path(chain.path)} ({chain.block} '{chain.name}')")
+            chain = chain.caller
+        return links[::-1]
+
+    def __str__(self) -> str:
+        links = self.links()
+        if len(links) > self.HEAD + self.TAIL + 1:
+            links = links[:self.HEAD] + ["..."] + links[-self.TAIL:]
+        return " -> ".join(links)
+
+
+def _run(function: Callable[[], T]) -> T:
+    return function()
+
+
+# CPython 3.11 and 3.12 keep frames in 16 KiB chunks and unmap a chunk as soon as the frame at
+# its base returns (fixed in 3.13.x and 3.14: python/cpython#142183). Expanding a fan-out of
+# block calls goes down and up the same few levels tens of thousands of times, and when a
+# chunk boundary falls there, each step maps and unmaps a chunk: 145,000 mmap/munmap pairs
+# made `archspec check` of one spec at the limits spend 1.3 s in the kernel, or not, depending
+# on how deep the caller's stack happened to be; any loop over the layers that calls down a
+# few frames (inference, the report) can hit a boundary the same way, at a smaller cost. A frame that reserves 256 KiB of evaluation
+# stack gets a 512 KiB chunk of its own, and the expansion runs in the other half of it.
+if sys.implementation.name == "cpython" and sys.version_info < (3, 13):
+    _run.__code__ = _run.__code__.replace(co_stacksize=32_768)
+
+
+def with_room_to_recurse(function: Callable[..., T]) -> Callable[..., T]:
+    """``function``, called from a frame whose stack chunk leaves what runs under it room for
+    about a thousand frames before it must map another (a decorator for entry points: each
+    call costs one mapping)."""
+    @functools.wraps(function)
+    def roomy(*args: Any, **kwargs: Any) -> T:
+        return _run(lambda: function(*args, **kwargs))
+    return roomy

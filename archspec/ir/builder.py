@@ -22,6 +22,7 @@ from ..limits import MAX_LAYERS
 from ..ops.base import layer_types
 from ..spec.model import Spec
 from ..spec.overrides import parse_override  # noqa: F401 - moved to the spec layer
+from .bounds import with_room_to_recurse
 from .expansion import Expander
 from .graph import INPUT, Graph, Node
 from .naming import Place, Scope, snake
@@ -81,6 +82,7 @@ class Builder(Expander):
         return dims
 
 
+@with_room_to_recurse
 def build_graph(spec: Spec, max_layers: Optional[int] = None) -> Graph:
     """The graph IR of ``spec``; ``max_layers`` raises (or lowers) the expansion limit."""
     # Expansion allocates a few small objects per item and frees almost none before the end,

@@ -16,6 +16,7 @@ from ..limits import EXPANSION_STEPS_PER_LAYER, MAX_ERRORS, MAX_SUGGESTION_NAMES
 from ..spec.diagnose import from_validation_error
 from ..spec.paths import format_path
 from ..spec.source import SourceMap
+from .bounds import CallChain
 
 
 def unique(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
@@ -43,7 +44,7 @@ class Reporter:
         self.diagnostics: list[Diagnostic] = []
 
     def error(self, message: str, path: tuple, hint: str | None = None, received: Any = None,
-              allowed: str | None = None, via: str | None = None, severity: str = "error",
+              allowed: str | None = None, via: CallChain | None = None, severity: str = "error",
               data_path: tuple | None = None) -> None:
         where = path if data_path is None else data_path
         if (message, where) in self._reported:
@@ -57,7 +58,7 @@ class Reporter:
             hint=hint, received=received, allowed=allowed, via=via, severity=severity))
 
     def invalid(self, exc: ValidationError, model: type[BaseModel], path: tuple,
-                via: Optional[str], data_path: Optional[tuple] = None,
+                via: Optional[CallChain], data_path: Optional[tuple] = None,
                 count: Optional[int] = None, once: bool = False) -> None:
         """Report what pydantic found in an item; ``count``: how many errors that adds (all,
         by default). With ``once``, the same mistakes at the same place (another iteration or
@@ -100,7 +101,7 @@ class Reporter:
             return None
         return suggestion(word, list(itertools.islice(choices, MAX_SUGGESTION_NAMES)))
 
-    def spend(self, steps: int, path: tuple, via: Optional[str], what: str) -> None:
+    def spend(self, steps: int, path: tuple, via: Optional[CallChain], what: str) -> None:
         """Charge expansion work; past the budget the spec is refused at the item that
         crossed it (nothing after it could be checked in bounded time anyway)."""
         self.steps_left -= steps
@@ -110,7 +111,7 @@ class Reporter:
                         f"iterations and block calls), the limit for {self.max_layers:,} "
                         f"layers", path, via)
 
-    def refuse(self, message: str, path: tuple, via: Optional[str]) -> None:
+    def refuse(self, message: str, path: tuple, via: Optional[CallChain]) -> None:
         """Stop expanding. This error comes first, whatever was found before it: it is why
         the rest of the spec went unchecked."""
         earlier = self.finished()
@@ -127,7 +128,7 @@ class Reporter:
             diagnostics.append(omitted(self.omitted, self.first_omitted or Location()))
         return diagnostics
 
-    def evaluate(self, value: Any, env: dict, path: tuple, via: str | None) -> Any:
+    def evaluate(self, value: Any, env: dict, path: tuple, via: CallChain | None) -> Any:
         if type(value) is dict:  # per key, so an error points at its own field
             result = dict(value)
             for k, v in value.items():

@@ -13,8 +13,7 @@ from ..limits import EXPANSION_STEPS_PER_LAYER, MAX_CALL_DEPTH
 from ..spec.items import (CallItem, GroupItem, RepeatItem, Reported, new_errors,
                           without_unknown)
 from ..spec.model import REQUIRED, BlockDef, Spec
-from ..spec.paths import format_path
-from .bounds import item_key, shortened
+from .bounds import CallChain, item_key
 from .graph import Frame
 from .layers import LayerMaker, freeze
 from .naming import SKIPPED_MERGE, Place, Scope
@@ -238,8 +237,7 @@ class Expander(LayerMaker):
             inner.names[local] = target if target is not None else "?"
         inner_defaults = self.defaults(definition.defaults, ("blocks", block, "defaults"),
                                        self.spec_defaults)
-        call_via = f"{format_path(at.path)} ({block} '{name}')"
-        call_via = shortened(f"{at.via} -> {call_via}") if at.via else call_via
+        call_via = CallChain(at.via, at.path, block, name)
         self.call_stack.append(block)
         try:
             return self.items(definition.layers, Place(
@@ -276,7 +274,7 @@ class Expander(LayerMaker):
                 data_path + ("layers",), inner, {**at.env, item.index: i}, at.defaults, prev))
         return prev
 
-    def _predict(self, times: int, layers: list, path: tuple, via: Optional[str]) -> None:
+    def _predict(self, times: int, layers: list, path: tuple, via: Optional[CallChain]) -> None:
         """Refuse a repeat before expanding it when its size is certain to cross a limit:
         ``times`` x its own items (nested repeats and blocks are checked when reached)."""
         own_layers = sum(1 for item in layers if item_key(item) in self.types)

@@ -5,10 +5,13 @@ Passes (``archspec.inference``) annotate ``node.meta`` and never rebuild the gra
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterator, NamedTuple, Optional
+from typing import TYPE_CHECKING, Any, Iterator, NamedTuple, Optional
 
 from ..errors import Location
 from ..ops.base import Layer, Shape
+
+if TYPE_CHECKING:
+    from .bounds import CallChain
 
 INPUT = "input"
 
@@ -32,7 +35,7 @@ class Node:
     inputs: list[str]
     path_key: tuple = ()  # where in the spec document; formatted only when a message needs it
     location: Location = field(default_factory=Location)
-    via: Optional[str] = None  # the block calls that produced this node, for error messages
+    via: Optional[CallChain] = None  # the block calls that produced it, for messages
     scope: tuple = ()  # the Frames it was expanded in, outermost first
     meta: dict[str, Any] = field(default_factory=dict)
 

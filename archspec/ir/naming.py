@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator, Optional
 
 from ..spec.model import IDENTIFIER, check_identifier
-from .bounds import LaterNames
+from .bounds import CallChain, LaterNames
 from .diagnostics import Reporter
 from .graph import INPUT, Frame, Node
 
@@ -97,7 +97,7 @@ class Place:
     env: dict
     defaults: dict
     prev: Optional[str] = None
-    via: Optional[str] = None
+    via: Optional[CallChain] = None
     later: Any = ()
 
     def item(self, items: list, index: int, prev: Optional[str]) -> "Place":
