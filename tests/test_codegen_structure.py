@@ -96,3 +96,34 @@ def test_a_layer_read_from_inside_a_block_falls_back_to_a_flat_model():
     source = torch_source(archspec.loads(text))
     assert "class Unit" not in source and "self.unit1_conv = " in source
     assert graph["unit1_conv"].scope  # the IR keeps the structure; only the layout is flat
+
+
+CONTEXT_SPEC = """
+name: film
+input: {shape: [8, 8, 4]}
+layers:
+  - Conv2D: {filters: 8, kernel_size: 3, padding: same, name: stem}
+  - Conv2D: {filters: 8, kernel_size: 1, name: features, when: "${features}"}
+  - group: {name: stages, layers: [
+      {repeat: {times: 3, layers: [
+        {group: {layers: [
+          {Conv2D: {filters: 8, kernel_size: 3, padding: same, name: conv}},
+          {ReLU: {name: act}},
+          {Add: {inputs: [act, stem], name: add}}]}}]}}]}
+  - GlobalAveragePooling2D
+params: {features: true}
+"""
+
+
+@pytest.mark.parametrize("features", [True, False])
+def test_numbered_items_that_read_an_extra_input_become_a_module_list(features):
+    # without `features` the stage starts from stem, which each item also reads as its extra
+    spec = archspec.loads(CONTEXT_SPEC, params={"features": features})
+    source = torch_source(spec)
+    assert source.count("class Stage(nn.Module)") == 1
+    assert "def forward(self, inputs0, inputs1):" in source
+    assert "self.stages = nn.ModuleList([Stage(), Stage(), Stage()])" in source
+    start = "x = self.features(stem)" if features else "x = stem"
+    assert f"        {start}\n        for stage in self.stages:\n            x = stage(x, stem)\n" \
+        in source
+    ast.parse(source)

@@ -333,3 +333,23 @@ def test_a_layer_without_a_mapping_fails_with_one_clear_error(monkeypatch):
     (diagnostic,) = info.value.diagnostics
     assert "GELU 'act' is not supported by the torch backend" in diagnostic.message
     assert "GELU" in spec.splitlines()[diagnostic.location.line - 1]  # where it is written
+
+
+@pytest.mark.parametrize("features", [True, False])
+def test_module_list_stage_computes_what_its_spec_says(features):
+    """A stage whose items each read the stage's extra input compiles to a loop over an
+    nn.ModuleList; checked against the computation written by hand from the state_dict."""
+    from test_codegen_structure import CONTEXT_SPEC
+    F = torch.nn.functional
+    model = archspec.compile(archspec.loads(CONTEXT_SPEC, params={"features": features}),
+                             backend="torch").eval()
+    assert isinstance(model.stages, torch.nn.ModuleList) and len(model.stages) == 3
+    w = model.state_dict()
+    x = torch.randn(2, 4, 8, 8)
+    stem = F.conv2d(x, w["stem.weight"], w["stem.bias"], padding=1)
+    h = F.conv2d(stem, w["features.weight"], w["features.bias"]) if features else stem
+    for i in range(3):
+        conv = F.conv2d(h, w[f"stages.{i}.conv.weight"], w[f"stages.{i}.conv.bias"], padding=1)
+        h = torch.relu(conv) + stem
+    with torch.no_grad():
+        torch.testing.assert_close(model(x), h.mean((2, 3)), rtol=1e-5, atol=1e-6)

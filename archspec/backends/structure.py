@@ -33,6 +33,12 @@ class Container:
     flat: bool = False  # the fallback: members keep their full names
     chains: Callable[[Node, bool], bool] = lambda node, last: True  # see build_tree
     attrs: dict = field(default_factory=dict)  # id(member) → attribute name, once assigned
+    # A ModuleList (see _find_loop): what the loop passes each member, the value before the
+    # first one and then the values every member reads from outside.
+    loop_inputs: Optional[list[str]] = None
+    # (member's output name, input index) → the position in ``inputs`` it reads, where a name
+    # alone cannot say: the first member of a loop may get one value in two places.
+    slots: dict = field(default_factory=dict)
 
     def attr(self, member: Union[Node, "Container"]) -> str:
         return self.attrs[id(member)]
@@ -149,10 +155,60 @@ def _close(container: Container, facts: Facts) -> bool:
             return False
     container.inputs = _reads(container, inside)
     container.output = facts.graph.output
-    # a numbered member has no attribute name: only an nn.Sequential may hold one
-    return all(parent.sequential or parent.flat or
+    for child in [container, *container.containers()]:
+        _find_loop(child)
+    # a numbered member has no attribute name: only an nn.Sequential or ModuleList may hold one
+    return all(parent.sequential or parent.flat or parent.loop_inputs is not None or
                not any(_DIGITS.match(container.raw_name(m)) for m in parent.members)
                for parent in [container, *container.containers()])
+
+
+def _find_loop(container: Container) -> None:
+    """Numbered containers that each read the one before and the same outside values (a
+    stage whose blocks all read one context tensor) become a loop over an ``nn.ModuleList``.
+    The first member reads the value before the stage where the others read their
+    predecessor; which of its inputs that is, is read off the second member, since the value
+    before the stage may be one of the extras too."""
+    members = container.members
+    if len(members) < 2 or container.sequential or not all(
+            isinstance(m, Container) and m.name == str(i) for i, m in enumerate(members)):
+        return
+    first, second = members[0], members[1]
+    extras = second.inputs[1:]
+    inside = {n.name for n in container.nodes()}
+    if second.inputs[:1] != [first.output] or not extras or any(e in inside for e in extras):
+        return
+    previous = first.output
+    for member in members[1:]:
+        if member.inputs != [previous, *extras]:
+            return
+        previous = member.output
+    slots = _slots_like(first, second)
+    if previous != container.output or slots is None:
+        return
+    starts = {first_value for first_value, slot in slots.values() if slot == 0}
+    if len(starts) != 1:
+        return
+    loop = [starts.pop(), *extras]
+    if any(loop[slot] != value for value, slot in slots.values()):
+        return
+    container.loop_inputs = first.inputs = loop
+    first.slots = {key: slot for key, (_, slot) in slots.items()}
+
+
+def _slots_like(first: Container, second: Container) -> Optional[dict]:
+    """For each outside read of ``first``'s members, the position in ``second.inputs`` that
+    the matching member of ``second`` reads there: {(member, index): (value, position)}."""
+    if [member_name(m) for m in first.members] != [member_name(m) for m in second.members]:
+        return None
+    slots = {}
+    for a, b in zip(first.members, second.members):
+        if len(a.inputs) != len(b.inputs):
+            return None
+        for index, (mine, theirs) in enumerate(zip(a.inputs, b.inputs)):
+            if theirs in second.inputs:
+                slots[(member_output(a), index)] = (mine, second.inputs.index(theirs))
+    return slots
 
 
 def _interface(container: Container, facts: Facts) -> bool:

@@ -16,6 +16,7 @@ from .torch_codegen import HELPERS, MODULE_ATTRIBUTES, Emitted
 from .unify import Instance, Step, Template, numbered, param_order, unify
 
 LINE_LENGTH = 99
+LOOP = "for"  # the call of an nn.ModuleList: forward_lines writes the loop
 
 # Values the emitters leave out because they are torch's defaults: an instance that leaves one
 # out unifies with one that gives it.
@@ -61,7 +62,7 @@ class Layout:
         # never contains itself; other containers are grouped by name within one height.
         groups: dict[tuple, list[Container]] = {}
         for container in root.containers():
-            if not container.sequential:
+            if not container.sequential and container.loop_inputs is None:
                 key = ("block", container.block) if container.block else \
                     (height(container), _base(container.name))
                 groups.setdefault(key, []).append(container)
@@ -87,8 +88,12 @@ class Layout:
         for member in container.members:
             attr = container.attr(member)
             ctors[attr] = self.ctor(member)
-            refs = tuple(local[name] for name in member.inputs) if isinstance(member, Node) \
-                else tuple(local[name] for name in member.inputs)
+            reads = member.inputs
+            if isinstance(member, Container) and member.loop_inputs is not None:
+                reads = member.loop_inputs
+            key = member.name if isinstance(member, Node) else member.output
+            refs = tuple(f"in{container.slots[(key, i)]}" if (key, i) in container.slots
+                         else local[name] for i, name in enumerate(reads))
             call = self._container_call(member)
             if isinstance(member, Node):
                 e = self.emitted[member.name]
@@ -107,6 +112,8 @@ class Layout:
         if isinstance(member, Container) and member.sequential and \
                 isinstance(member.members[-1], Node):
             return self.emitted[member.members[-1].name].call
+        if isinstance(member, Container) and member.loop_inputs is not None:
+            return LOOP
         return "{m}({x})"
 
     def _channels(self, container: Container):
@@ -120,6 +127,8 @@ class Layout:
             return self.emitted[member.name].module
         if member.sequential:
             return "nn.Sequential(" + ", ".join(self.ctor(m) for m in member.members) + ")"
+        if member.loop_inputs is not None:
+            return "nn.ModuleList([" + ", ".join(self.ctor(m) for m in member.members) + "])"
         name, template, index = self._placed[id(member)]
         values = template.arguments(index)
         order = param_order(template)
@@ -149,7 +158,7 @@ def assignment(prefix: str, ctor: str, indent: str, suffix: str = "") -> list[st
     """``self.x = ctor``, with a long nn.Sequential written one module per line (nested ones
     too, each as deep as it is nested)."""
     line = prefix + ctor + suffix
-    if len(line) <= LINE_LENGTH or not ctor.startswith("nn.Sequential("):
+    if len(line) <= LINE_LENGTH or not ctor.startswith(("nn.Sequential(", "nn.ModuleList(")):
         return [line]
     lines = _sequential_lines(ast.parse(ctor, mode="eval").body, indent)
     lines[0] = prefix + lines[0].lstrip()
@@ -159,15 +168,17 @@ def assignment(prefix: str, ctor: str, indent: str, suffix: str = "") -> list[st
 
 def _sequential_lines(node: ast.expr, indent: str) -> list[str]:
     text = ast.unparse(node)
-    is_sequential = isinstance(node, ast.Call) and ast.unparse(node.func) == "nn.Sequential"
-    if len(indent) + len(text) + 1 <= LINE_LENGTH or not is_sequential:
+    container = ast.unparse(node.func) if isinstance(node, ast.Call) else ""
+    if len(indent) + len(text) + 1 <= LINE_LENGTH or \
+            container not in ("nn.Sequential", "nn.ModuleList"):
         return [indent + text]
-    lines = [indent + "nn.Sequential("]
-    for arg in node.args:
+    listed = container == "nn.ModuleList"
+    lines = [indent + container + ("([" if listed else "(")]
+    for arg in node.args[0].elts if listed else node.args:
         inner = _sequential_lines(arg, indent + "    ")
         inner[-1] += ","
         lines += inner
-    return lines + [indent + ")"]
+    return lines + [indent + ("])" if listed else ")")]
 
 
 def forward_lines(template: Template, inputs: int) -> list[str]:
@@ -194,9 +205,23 @@ def forward_lines(template: Template, inputs: int) -> list[str]:
     lines = [f"    def forward(self, {', '.join(args)}):"]
     for step in steps:
         refs = [variable(r) for r in step.refs]
+        if step.call == LOOP:
+            lines += _loop_lines(step, refs, variable(step.attr), set(template.members))
+            continue
         expr = step.call.format(m=f"self.{step.attr}", x=", ".join(refs))
         if step.attr in template.optional:
             expr = f"{expr} if self.{step.attr} is not None else {refs[0]}"
         lines.append(f"        {variable(step.attr)} = {expr}")
     lines.append(f"        return {variable(template.output)}")
     return lines
+
+
+def _loop_lines(step: Step, refs: list[str], out: str, taken: set[str]) -> list[str]:
+    """``for block in self.blocks: x = block(x, context)``: each module of an nn.ModuleList
+    takes the one before's output and the same extra inputs."""
+    item = step.attr[:-1] if step.attr.endswith("s") and len(step.attr) > 2 else "module"
+    if item in taken or item in refs or item in (out, "x", "inputs") or item.startswith("in"):
+        item = "module"
+    lines = [f"        {out} = {refs[0]}"] if out != refs[0] else []
+    return lines + [f"        for {item} in self.{step.attr}:",
+                    f"            {out} = {item}({', '.join([out, *refs[1:]])})"]
