@@ -25,8 +25,10 @@ from .expr_values import (  # ExprError, Meter and make_divisible are used throu
     _UNMETERED,
     FUNCTIONS,
     MAX_INT_BITS,
+    UNKNOWN,
     ExprError,
     Meter,
+    UnknownValue,
     _bounded,
     _checked_int,
     make_divisible,
@@ -143,11 +145,14 @@ def _name(node: ast.Name):
 
     def lookup(names, meter):
         try:
-            return names[key]
+            value = names[key]
         except KeyError:
             known = sorted(names)
             shown = ", ".join(known[:20]) + (", ..." if len(known) > 20 else "")
             raise ExprError(f"unknown parameter '{key}' (known: {shown or 'none'})") from None
+        if value is UNKNOWN:
+            raise UnknownValue(f"parameter '{key}' has no value: its own expression failed")
+        return value
     return lookup
 
 

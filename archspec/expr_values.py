@@ -19,6 +19,22 @@ class ExprError(ValueError):
         self.hint = hint  # how to fix it, when more specific than the expression syntax
 
 
+class UnknownValue(ExprError):
+    """An expression read a parameter whose own value failed. That failure was reported
+    where it happened; each expression that depends on it would only echo it ("cannot index
+    a NoneType" eight times after one bad --set), so this one is not reported again."""
+
+
+class _Unknown:
+    """The value of a parameter whose expression failed (see ``UnknownValue``)."""
+
+    def __repr__(self) -> str:
+        return "<unknown>"
+
+
+UNKNOWN = _Unknown()
+
+
 class Meter:
     """The work budget of every expression of one spec together (a repeat re-evaluates its
     body's expressions once per iteration)."""

@@ -285,3 +285,26 @@ def test_error_deep_in_nested_blocks_shows_the_chain_with_its_middle_elided(tmp_
     assert links[2] == "..."
     assert links[-1].startswith(f"blocks.b{depth - 1}.layers[0] (b{depth} ")
     assert d.to_dict()["via"] == d.via
+
+
+def test_a_failed_parameter_is_reported_once_not_by_everything_that_reads_it(tmp_path):
+    text = HEADER + """params:
+  depth: 100
+  blocks: "${ {18: [2, 2], 34: [3, 4]}[depth] }"
+  first: "${blocks[0]}"
+blocks:
+  unit:
+    params: [n, {width: "${n * 2}"}]
+    layers:
+      - Conv2D: {filters: "${width}", kernel_size: 3}
+layers:
+  - Conv2D: {filters: "${first * 8}", kernel_size: 3}
+  - repeat: {times: "${blocks[1]}", layers: [Flatten]}
+  - unit: {n: "${first}"}
+  - unit: {}
+"""
+    errors = errors_of(text, tmp_path=tmp_path)
+    messages = [d.message for d in errors]
+    assert len(errors) == 2, messages
+    assert "100" in messages[0] and errors[0].path == "params.blocks"
+    assert "block parameter 'n' of 'unit' is not set" in messages[1]

@@ -18,6 +18,7 @@ from typing import Any, Optional
 
 from ..errors import SpecError
 from ..expr import ExprError
+from ..expr_values import UNKNOWN
 from ..limits import MAX_LAYERS
 from ..ops.base import layer_types
 from ..spec.model import Spec
@@ -64,7 +65,7 @@ class Builder(Expander):
             try:
                 env[key] = self.evaluate(value, env, ("params", key), None)
             except ExprError:
-                env[key] = None
+                env[key] = UNKNOWN
         return env
 
     def _input_shape(self, env: dict):

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import Diagnostic, Location, SpecError, omitted, suggestion
 from ..expr import ExprError, Meter, substitute
+from ..expr_values import UnknownValue
 from ..expr import evaluate as evaluate_expression
 from ..limits import EXPANSION_STEPS_PER_LAYER, MAX_ERRORS, MAX_SUGGESTION_NAMES
 from ..spec.diagnose import from_validation_error
@@ -142,6 +143,8 @@ class Reporter:
             if isinstance(value, str) and value.endswith("}"):
                 return evaluate_expression(value[2:-1], env, self.meter)
             return substitute(value, env, self.meter)
+        except UnknownValue:
+            raise  # the failure it depends on is reported where it happened
         except ExprError as exc:
             # The expression itself is shown: with --set, the user may never have read it.
             self.error(f"in expression: {exc}", path, via=via,

@@ -9,6 +9,7 @@ from typing import Any, Callable, Optional
 from pydantic import BaseModel, ValidationError
 
 from ..expr import ExprError
+from ..expr_values import UNKNOWN
 from ..limits import EXPANSION_STEPS_PER_LAYER, MAX_CALL_DEPTH
 from ..spec.items import (CallItem, GroupItem, RepeatItem, Reported, new_errors,
                           without_unknown)
@@ -199,13 +200,13 @@ class Expander(LayerMaker):
             elif default is REQUIRED:
                 self.error(f"block parameter '{key}' of '{block}' is not set", data_path,
                            via=at.via, hint=f"add {key}: <value> to this call")
-                block_env[key] = None
+                block_env[key] = UNKNOWN
             else:
                 try:
                     block_env[key] = self.evaluate(default, block_env,
                                                    ("blocks", block, "params"), at.via)
                 except ExprError:
-                    block_env[key] = None
+                    block_env[key] = UNKNOWN
         return None if self.error_count > errors_before else block_env
 
     def _call_name(self, raw: Optional[str], block: str, at: Place,
