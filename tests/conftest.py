@@ -1,4 +1,5 @@
 import ast
+import ctypes
 import functools
 import gc
 import importlib.util
@@ -202,13 +203,32 @@ class _FrameworkGuard:
 
 # --- memory: the full suite builds hundreds of models in one process --------------------------
 
-@pytest.fixture(autouse=True, scope="module")
-def _release_models_after_each_file():
+def release_memory() -> None:
     """Keras keeps every layer it built in its global state until cleared, and cyclic garbage
-    (models reference their layers and back) waits for a full collection: without this the
-    suite's peak grows file by file (6.5 GB measured, mostly long dead models)."""
-    yield
+    (models reference their layers and back) waits for a full collection; then glibc keeps
+    the freed pages of big weight arrays in its heaps unless asked to give them back, so a
+    test after a VGG starts 1-2 GB higher than it needs to."""
     keras = sys.modules.get("keras")
     if keras is not None:
         keras.backend.clear_session()
     gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        pass
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _release_models_after_each_file():
+    """Without this the suite's peak grows file by file (6.5 GB measured, mostly long dead
+    models)."""
+    yield
+    release_memory()
+
+
+@pytest.fixture
+def released():
+    """For a test that builds models of hundreds of MB (VGG, ResNet-152): memory is released
+    after it, not only at the end of its file."""
+    yield
+    release_memory()
