@@ -15,7 +15,7 @@ fi
 export ARCHSPEC_KERAS_EXAMPLES="${ARCHSPEC_KERAS_EXAMPLES:-10}"
 export TF_CPP_MIN_LOG_LEVEL=3
 large="resnet34 or resnet50 or resnet101 or resnet152 or vgg16 or vgg19 or googlenet"
-large="$large or mobilenet_v2 or alexnet or inception_course"
+large="$large or mobilenet_v2 or alexnet or inception_course or vit"
 large="$large or course_models or keras_applications or digits_parity"
 resnet=(--deselect "tests/test_keras_backend.py::test_zoo_compiles_to_the_analysed_model[resnet]"
         --deselect "tests/test_transfer.py::test_zoo_agrees_layer_by_layer_after_transfer[resnet]")

@@ -31,3 +31,22 @@ def torch_layer_output(node):
     if node.type.startswith("Global") and not node.layer.keepdims:
         return lambda t: act(torch.flatten(t, 1))
     return act
+
+
+def parameter_layer_outputs(model, graph, captured: dict, batch) -> None:
+    """Add to ``captured`` (layer name → torch output, as hooks record them) the layers the
+    torch model holds as a bare parameter of their container (ClassToken, PositionEmbedding):
+    no forward hook sees them, so each is computed from its inputs' captured outputs with the
+    expression the generated forward applies to them — the generated code's own text, as
+    ``build`` runs it."""
+    import torch
+    from torch.nn import functional as F
+
+    from .backends.torch_backend import parameter_layers
+    with torch.no_grad():
+        for name, (path, template) in parameter_layers(graph).items():
+            values = [batch if graph[i].is_input else captured[i] for i in graph[name].inputs]
+            names = [f"x{i}" for i in range(len(values))]
+            scope = {"torch": torch, "F": F, "m": model.get_parameter(path),
+                     **dict(zip(names, values))}
+            captured[name] = eval(template.format(m="m", x=", ".join(names)), scope)

@@ -140,6 +140,8 @@ def _receptive_field(window, parents: list[Node], shape) -> tuple:
         rf = tuple(max(f[d] for f in fields) for d in range(spatial))
         jump = tuple(max(j[d] for j in jumps) for d in range(spatial))
     if isinstance(window, Window):
+        if window.order is not None:
+            rf, jump = tuple(rf[i] for i in window.order), tuple(jump[i] for i in window.order)
         if window.upsample:
             from fractions import Fraction  # only upsampling needs it
             jump = tuple(Fraction(j) / s for j, s in zip(jump, window.stride))

@@ -121,8 +121,19 @@ def reference_exchange(pairs: list[tuple[Node, str, Any]], graph: Graph) -> Exch
             out[node.name] = {k: torch_to_keras_array(k, to_numpy(v), node, graph)
                               for k, v in torch_slots(item, node).items()}
         else:
-            out[node.name] = {w.name: keras_to_numpy(w) for w in item.weights}
+            out[node.name] = _keras_layer_weights(item, node)
     return out
+
+
+def _keras_layer_weights(layer, node: Node) -> dict[str, np.ndarray]:
+    """A Keras layer's weights by name — by the declared slots' names, in order, where the
+    layer names them otherwise but has as many (keras.applications' ConvNeXt LayerScale
+    leaves its gamma unnamed: "variable"); shapes are checked when they are set."""
+    names = [w.name for w in layer.weights]
+    declared = [slot.keras for slot in node.layer.weight_slots()]
+    if set(names) != set(declared) and len(names) == len(declared):
+        names = declared
+    return {name: keras_to_numpy(w) for name, w in zip(names, layer.weights)}
 
 
 def load_reference_weights(model, reference, graph: Graph) -> None:

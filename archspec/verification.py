@@ -16,9 +16,9 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
-from .agreement import ATOL, RTOL, torch_layer_output
+from .agreement import ATOL, RTOL, parameter_layer_outputs, torch_layer_output
 from .ir.graph import Graph
-from .weights import flatten_permutation, keras_to_numpy
+from .weights import flatten_permutation, keras_to_numpy, torch_object
 
 
 @dataclass
@@ -91,7 +91,7 @@ def verify(graph: Graph, batch: int = 2, seed: int = 0,
     fitted = ref is not None and ref.report.error is None
     if "keras" in models and not fitted:
         _randomize_statistics(models["keras"], graph, rng)
-    x = rng.standard_normal((batch,) + tuple(graph.input_shape)).astype(np.float32)
+    x = sample_input(graph, batch, rng)
     activations = {}
     if "keras" in models:
         step("running keras")
@@ -123,6 +123,19 @@ def verify(graph: Graph, batch: int = 2, seed: int = 0,
         report.notes.append(f"{' and '.join(sorted(missing))} not installed: activations were "
                             f"not compared (pip install 'archspec[torch,keras]')")
     return report
+
+
+def sample_input(graph: Graph, batch: int, rng) -> np.ndarray:
+    """A random batch for the model (channels-last): standard normal floats — or, where the
+    input feeds a layer that reads indices (Embedding), integers below the fewest it takes,
+    as floats (both frameworks cast them)."""
+    shape = (batch,) + tuple(graph.input_shape)
+    source = graph.nodes[0].name
+    bounds = [n.layer.index_bound() for n in graph.live() if source in n.inputs]
+    bounds = [b for b in bounds if b is not None]
+    if bounds:
+        return rng.integers(0, min(bounds), shape).astype(np.float32)
+    return rng.standard_normal(shape).astype(np.float32)
 
 
 def _compare_structure(checks: dict[str, LayerCheck], backends: list[str]) -> None:
@@ -166,6 +179,12 @@ def _keras_activations(model, graph: Graph, x: np.ndarray, checks) -> dict[str, 
     return result
 
 
+def _torch_only(buffer: str) -> bool:
+    """BatchNorm's step counter, which Keras has no weight for (Normalization's integer count
+    is Keras' own, and counts)."""
+    return buffer.rsplit(".", 1)[-1] == "num_batches_tracked"
+
+
 def _torch_activations(model, graph: Graph, x: np.ndarray, checks) -> dict[str, np.ndarray]:
     import torch
 
@@ -174,19 +193,23 @@ def _torch_activations(model, graph: Graph, x: np.ndarray, checks) -> dict[str, 
     model.eval()
     captured, handles = {}, []
     for node in graph.live():
-        module = model.get_submodule(attrs[node.name])
+        module = torch_object(model, attrs[node.name])
+        if isinstance(module, torch.nn.Parameter):  # no module to hook: computed after the run
+            checks[node.name].torch_params = module.numel()
+            continue
         act = torch_layer_output(node)
         handles.append(module.register_forward_hook(
             lambda _m, _i, out, name=node.name, act=act: captured.__setitem__(
                 name, act(out.detach().clone()))))
         checks[node.name].torch_params = sum(p.numel() for p in module.parameters()) + sum(
-            b.numel() for b in module.buffers() if b.is_floating_point())
+            b.numel() for key, b in module.named_buffers() if not _torch_only(key))
     batch = torch.from_numpy(x)
     if batch.dim() > 2:
         batch = batch.movedim(-1, 1).contiguous()
     try:
         with torch.no_grad():
             model(batch)
+        parameter_layer_outputs(model, graph, captured, batch)
     finally:
         for handle in handles:
             handle.remove()

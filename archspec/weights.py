@@ -4,8 +4,14 @@ Weights travel as an *exchange dict*: spec layer name → {weight name: numpy ar
 names and layouts (the spec's vocabulary): ``kernel`` (kh, kw, in, out), a depthwise ``kernel``
 (kh, kw, in, multiplier), separable ``depthwise_kernel`` and ``pointwise_kernel``, transposed
 ``kernel`` (kh, kw, out, in), Dense ``kernel`` (in, out) with rows in Keras' flatten order,
-BatchNormalization ``gamma``/``beta``/``moving_mean``/``moving_variance``. Every conversion
-is a transpose, reshape or row permutation, so a round trip is bit-identical.
+BatchNormalization ``gamma``/``beta``/``moving_mean``/``moving_variance``, Normalization
+``mean``/``variance``/``count``, LayerScale ``gamma`` (C,) (torch: (C, 1, ..., 1)),
+MultiHeadAttention's per-head ``query/kernel`` (d, heads, key_dim), ``query/bias`` (heads,
+key_dim), ... ``attention_output/kernel`` (heads, value_dim, d) (torch: nn.MultiheadAttention's
+packed ``in_proj_weight`` (3d, d), or one nn.Linear each), ClassToken ``token`` (1, d) and
+PositionEmbedding ``embeddings`` (length, d) (torch: a bare parameter with a leading batch axis
+of 1). Every conversion is a transpose, reshape or row permutation, so a round trip is
+bit-identical.
 
 Which weights a layer has, where torch keeps them and which conversion applies is declared on
 its op class (``slots``, see ops/base.py); a layer with parameters and no declared slots is
@@ -105,7 +111,7 @@ def to_numpy(t) -> np.ndarray:
 
 def weight_slots(node: Node) -> tuple[WeightSlot, ...]:
     """The weights ``node``'s layer declares; refuses a layer that has parameters and none."""
-    slots = node.layer.weight_slots()
+    slots = node.layer.weight_slots(node.meta.get("input_shapes"))
     if not slots and (node.meta["trainable"] or node.meta["non_trainable"]):
         raise ValueError(f"{node.type} '{node.name}' has parameters but declares no weight "
                          f"slots: declare them as `slots` on its class in archspec/ops/")
@@ -119,16 +125,27 @@ def _slot(node: Node, name: str) -> WeightSlot:
     raise ValueError(f"{node.type} '{node.name}' has no weight named {name!r}")
 
 
+def torch_object(model, path: str):
+    """The submodule at a dotted path — or the parameter, for a layer the torch model holds
+    as a bare parameter of its container (ClassToken, PositionEmbedding)."""
+    parent, _, last = path.rpartition(".")
+    return getattr(model.get_submodule(parent) if parent else model, last)
+
+
 def torch_slots(module, node: Node) -> dict[str, Any]:
-    """Keras weight name → the torch tensor holding it."""
+    """Keras weight name → the torch tensor holding it (a view of its part of a packed one)."""
     out = {}
     for slot in weight_slots(node):
         tensor = module
-        for part in slot.torch.split("."):
+        for part in slot.torch.split(".") if slot.torch else ():
             tensor = getattr(tensor, part, None)
         if tensor is None:
             raise ValueError(f"{node.type} '{node.name}': its torch module "
                              f"{type(module).__name__} has no {slot.torch} for {slot.keras}")
+        if slot.part is not None:
+            index, count = slot.part
+            rows = tensor.shape[0] // count
+            tensor = tensor.narrow(0, index * rows, rows)
         out[slot.keras] = tensor
     return out
 
@@ -152,6 +169,27 @@ def _in_channels(node: Node) -> int:
     return node.meta["input_shapes"][0][-1]
 
 
+def _heads(node: Node) -> int:
+    return node.layer.num_heads
+
+
+# Per-head projections: Keras (in, heads, size) ↔ torch's linear weight (heads * size, in),
+# heads outermost along its rows, as nn.MultiheadAttention splits them; the output projection
+# Keras (heads, size, out) ↔ torch (out, heads * size).
+_HEADS_TO_KERAS = {
+    "heads_in": lambda w, node, graph: w.T.reshape((w.shape[1], _heads(node), -1)),
+    "heads_bias": lambda w, node, graph: w.reshape((_heads(node), -1)),
+    "heads_out": lambda w, node, graph: w.T.reshape((_heads(node), -1, w.shape[0])),
+    "batched": lambda w, node, graph: w[0],  # torch's (1, *shape) parameter → (*shape)
+}
+_HEADS_TO_TORCH = {
+    "heads_in": lambda k, node, graph: k.reshape((k.shape[0], -1)).T,
+    "heads_bias": lambda k, node, graph: k.reshape(-1),
+    "heads_out": lambda k, node, graph: k.reshape((-1, k.shape[-1])).T,
+    "batched": lambda k, node, graph: k[None],
+}
+
+
 _TO_KERAS = {
     "conv": lambda w, node, graph: _conv_to_keras(w),
     "depthwise": lambda w, node, graph: _depthwise_to_keras(w, _in_channels(node)),
@@ -159,6 +197,8 @@ _TO_KERAS = {
     "vector": lambda w, node, graph: w,
     "per_position": lambda w, node, graph: _per_position_to_keras(
         w, len(node.meta["input_shapes"][0])),
+    "per_channel": lambda w, node, graph: w.reshape(w.shape[:1]),
+    **_HEADS_TO_KERAS,
 }
 _TO_TORCH = {
     "conv": lambda k, node, graph: _conv_to_torch(k),
@@ -166,6 +206,10 @@ _TO_TORCH = {
     "dense": _dense_to_torch,
     "vector": lambda k, node, graph: k,
     "per_position": lambda k, node, graph: _per_position_to_torch(k),
+    # (C,) ↔ (C, 1, ..., 1), broadcasting over (N, C, *spatial): torchvision's layer_scale.
+    "per_channel": lambda k, node, graph: k.reshape(
+        k.shape + (1,) * (len(node.meta["input_shapes"][0]) - 1)),
+    **_HEADS_TO_TORCH,
 }
 
 
@@ -185,7 +229,7 @@ def torch_weights(model, graph: Graph) -> Exchange:
     attrs = attribute_names(graph)
     out: Exchange = {}
     for node in graph.live():
-        slots = torch_slots(model.get_submodule(attrs[node.name]), node)
+        slots = torch_slots(torch_object(model, attrs[node.name]), node)
         if slots:
             out[node.name] = {k: torch_to_keras_array(k, to_numpy(v), node, graph)
                               for k, v in slots.items()}
@@ -199,12 +243,13 @@ def set_torch_weights(model, graph: Graph, weights: Exchange) -> None:
     attrs = attribute_names(graph)
     with torch.no_grad():
         for node in graph.live():
-            slots = torch_slots(model.get_submodule(attrs[node.name]), node)
+            slots = torch_slots(torch_object(model, attrs[node.name]), node)
             _check_names(node, slots, weights)
             for name, tensor in slots.items():
                 value = keras_to_torch_array(name, weights[node.name][name], node, graph)
                 _check_shape(node, name, tuple(tensor.shape), value.shape)
-                tensor.copy_(torch.from_numpy(np.ascontiguousarray(value)))
+                # ascontiguousarray makes a 0-d array (Normalization's count) 1-d.
+                tensor.copy_(torch.from_numpy(np.ascontiguousarray(value).reshape(value.shape)))
 
 
 # --- Keras ---------------------------------------------------------------------------------------
@@ -222,14 +267,20 @@ def keras_to_numpy(value) -> np.ndarray:
 
 def _keras_slots(model, node: Node) -> dict[str, Any]:
     """Keras weight name → variable; the names must be the ones the op class declares, or the
-    torch side of an exchange would miss some."""
+    torch side of an exchange would miss some. A weight of a sublayer is named by its path
+    below the layer (MultiHeadAttention's ``query/kernel``)."""
     layer = model.get_layer(node.name)
-    slots = {w.name: w for w in layer.weights}
+    slots = {_keras_name(w, layer.name): w for w in layer.weights}
     declared = {s.keras for s in weight_slots(node)}
     if set(slots) != declared:
         raise ValueError(f"{node.type} '{node.name}': the Keras layer's weights "
                          f"{sorted(slots)} are not the declared slots {sorted(declared)}")
     return slots
+
+
+def _keras_name(variable, layer: str) -> str:
+    path = getattr(variable, "path", "")
+    return path[len(layer) + 1:] if path.startswith(layer + "/") else variable.name
 
 
 def keras_weights(model, graph: Graph) -> Exchange:

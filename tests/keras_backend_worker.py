@@ -24,15 +24,15 @@ def _deterministic_weights(model, graph) -> None:
     weights = keras_weights(model, graph)
     for name in sorted(weights):
         for key in sorted(weights[name]):
-            low = 0.5 if key in ("gamma", "moving_variance") else -1.0
-            shape = weights[name][key].shape
-            weights[name][key] = rng.uniform(low, 1.5, shape).astype(np.float32)
+            low = 0.5 if key in ("gamma", "moving_variance", "variance") else -1.0
+            array = weights[name][key]  # Normalization's count is an integer
+            weights[name][key] = rng.uniform(low, 1.5, array.shape).astype(array.dtype)
     set_keras_weights(model, graph, weights)
 
 
 def run_case(case: dict, out: Path) -> dict:
     import archspec
-    from archspec.verification import verify
+    from archspec.verification import sample_input, verify
     from archspec.weights import keras_to_numpy
     graph = archspec.analyze(case["spec"])
     source = archspec.generate(case["spec"], backend="keras")
@@ -42,8 +42,7 @@ def run_case(case: dict, out: Path) -> dict:
     if case.get("x") is not None:
         x = np.asarray(case["x"], dtype=np.float32)
     else:
-        shape = (2,) + tuple(int(n) for n in model.input_shape[1:])
-        x = np.random.default_rng(1).standard_normal(shape).astype(np.float32)
+        x = sample_input(graph, 2, np.random.default_rng(1))  # indices for an Embedding
     np.save(out / f"{case['name']}.npy", keras_to_numpy(model(x, training=False)))
     report = verify(graph)
     return {"source_sha256": hashlib.sha256(source.encode()).hexdigest(),

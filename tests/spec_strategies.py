@@ -2,7 +2,7 @@
 
 It grows a graph layer by layer, drawing each layer's arguments for the shape it will receive
 and keeping only layers whose shape rule accepts that shape, so every draw is valid. It mixes
-every layer type of the language, both layouts, 1-D and 2-D inputs, explicit and asymmetric
+every layer type of the language, both layouts, 1-D, 2-D and 3-D inputs, explicit and asymmetric
 padding, ceil rounding, branches joined by Add/Multiply/Concatenate, parameterised blocks and
 ``repeat``. Shapes are tracked in the canonical layout (channels last, no batch).
 """
@@ -55,7 +55,7 @@ def _window_args(draw, rank, shape, explicit_ok=True):
     return args
 
 
-@draws("Conv1D", "Conv2D")
+@draws("Conv1D", "Conv2D", "Conv3D")
 def _conv(draw, rank, shape, cf):
     args = _window_args(draw, rank, shape)
     args["filters"] = draw(st.integers(1, 8))
@@ -105,7 +105,8 @@ def _transpose(draw, rank, shape, cf):
     return f"Conv{rank}DTranspose", args
 
 
-@draws("MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D")
+@draws("MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "AveragePooling1D", "AveragePooling2D",
+       "AveragePooling3D")
 def _pool(draw, rank, shape, cf):
     kind = draw(st.sampled_from(["Max", "Average"]))
     args = {"pool_size": draw(st.integers(1, 3)), "padding": _padding(draw, rank),
@@ -117,8 +118,8 @@ def _pool(draw, rank, shape, cf):
     return f"{kind}Pooling{rank}D", args
 
 
-@draws("GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling1D",
-       "GlobalMaxPooling2D")
+@draws("GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D",
+       "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D")
 def _global_pool(draw, rank, shape, cf):
     kind = draw(st.sampled_from(["Average", "Max"]))
     return f"Global{kind}Pooling{rank}D", {"keepdims": draw(st.booleans())}
@@ -211,14 +212,94 @@ def _reshape(draw, rank, shape, cf):
     return "Reshape", {"target_shape": draw(st.sampled_from(choices))}
 
 
+@draws("HardSigmoid", "HardSwish", "Rescaling", "Normalization", "LayerScale", "Permute",
+       "StochasticDepth")
+def _utility(draw, rank, shape, cf):
+    kind = draw(st.sampled_from(["HardSigmoid", "HardSwish", "Rescaling", "Normalization",
+                                 "LayerScale", "Permute", "StochasticDepth"]))
+    if kind == "Rescaling":  # lists: one value per channel (the canonical last axis)
+        scale = [draw(st.sampled_from([0.5, 2.0, -1.5])) for _ in range(shape[-1])] \
+            if draw(st.booleans()) else draw(st.sampled_from([1 / 255, 2.0]))
+        return kind, {"scale": scale, "offset": draw(st.sampled_from([0.0, 0.25, -1.0]))}
+    if kind == "Normalization":
+        axis = draw(st.integers(0, len(shape) - 1))
+        args = {"axis": _spec_axis(axis, len(shape), cf)}
+        if draw(st.booleans()):
+            args["mean"] = [draw(st.sampled_from([-0.5, 0.0, 1.0])) for _ in range(shape[axis])]
+            args["variance"] = [draw(st.sampled_from([0.25, 1.0, 4.0])) for _ in args["mean"]]
+        else:
+            args.update(mean=draw(st.sampled_from([0.0, 0.5])), variance=4.0)
+        return kind, args
+    if kind == "LayerScale":
+        return kind, {"init_values": draw(st.sampled_from([1e-6, 0.5]))}
+    if kind == "Permute":
+        return kind, {"dims": list(draw(st.permutations(range(1, len(shape) + 1))))}
+    if kind == "StochasticDepth":
+        return kind, {"rate": draw(st.sampled_from([0.0, 0.25]))}
+    return kind, {}
+
+
+@draws("LayerNormalization")
+def _layer_norm(draw, rank, shape, cf):
+    args = {"epsilon": draw(st.sampled_from([1e-3, 1e-6])), "center": draw(st.booleans()),
+            "scale": draw(st.booleans())}
+    if draw(st.integers(0, 2)):  # mostly the channels, as transformers and ConvNeXt do
+        axes = [len(shape) - 1]
+    else:
+        axes = sorted(draw(st.sets(st.integers(0, len(shape) - 1), min_size=1, max_size=2)))
+    spec_axes = [_spec_axis(a, len(shape), cf) for a in axes]
+    args["axis"] = spec_axes[0] if len(spec_axes) == 1 else spec_axes
+    return "LayerNormalization", args
+
+
+@draws("MultiHeadAttention", "ClassToken", "PositionEmbedding", "Take")
+def _sequence(draw, rank, shape, cf):
+    """On a sequence (length, features) any of them; on a map only Take."""
+    kinds = ["MultiHeadAttention", "MultiHeadAttention", "ClassToken", "PositionEmbedding",
+             "Take"] if len(shape) == 2 else ["Take"]
+    kind = draw(st.sampled_from(kinds))
+    if kind == "Take":
+        axis = draw(st.integers(0, len(shape) - 1))
+        return kind, {"index": draw(st.integers(-shape[axis], shape[axis] - 1)),
+                      "axis": _spec_axis(axis, len(shape), cf)}
+    if kind != "MultiHeadAttention":
+        return kind, {"initializer": draw(st.sampled_from(INITIALIZERS))}
+    heads = draw(st.integers(1, 3))
+    args = {"num_heads": heads, "use_bias": draw(st.booleans())}
+    if shape[-1] % heads == 0 and draw(st.booleans()):  # torch's own nn.MultiheadAttention
+        args["key_dim"] = shape[-1] // heads
+    else:
+        args["key_dim"] = draw(st.integers(1, 4))
+        if draw(st.booleans()):
+            args["value_dim"] = draw(st.integers(1, 4))
+        if draw(st.booleans()):
+            args["output_shape"] = draw(st.integers(1, 6))
+    if draw(st.integers(0, 3)) == 0:
+        args["dropout"] = 0.25
+    return kind, args
+
+
+@draws("Embedding")
+def _embedding(draw):
+    """Only on the model's input, whose values the tests then draw as indices."""
+    return "Embedding", {"input_dim": draw(st.integers(1, 12)),
+                         "output_dim": draw(st.integers(1, 6)),
+                         "embeddings_initializer": draw(st.sampled_from(
+                             ["uniform", "glorot_uniform", "he_normal"]))}
+
+
 SPATIAL = [_conv, _conv, _depthwise, _separable, _transpose, _pool, _pool, _global_pool,
-           _zero_padding, _upsampling, _batch_norm, _activation, _reshape, _dense, _prelu]
-FLAT = [_dense, _dense, _batch_norm, _activation, _reshape, _prelu]
+           _zero_padding, _upsampling, _batch_norm, _activation, _reshape, _dense, _prelu,
+           _utility, _layer_norm, _sequence, _sequence]
+FLAT = [_dense, _dense, _batch_norm, _activation, _reshape, _prelu, _utility, _layer_norm]
 FLATTEN = "Flatten"
 
 
 def _try(type_name, args, inputs, cf):
-    """The canonical output shape, or None if the shape rule (or validation) refuses."""
+    """The canonical output shape, or None if the shape rule (or validation) refuses, or the
+    family has no layer of this rank (makers name ``DepthwiseConv{rank}D`` for any rank)."""
+    if type_name not in layer_types():
+        return None
     try:
         layer = layer_types()[type_name].model_validate(args)
         shape = layer.infer(inputs, cf).shape
@@ -235,8 +316,8 @@ def _spec_shape(shape, cf):
 def specs(draw, max_layers: int = 9):
     """A spec document (a dict) and its expected live output shape (canonical)."""
     cf = draw(st.booleans())
-    rank = draw(st.sampled_from([0, 1, 2, 2]))
-    spatial = tuple(draw(st.integers(3, 10)) for _ in range(rank))
+    rank = draw(st.sampled_from([0, 1, 2, 2, 3]))
+    spatial = tuple(draw(st.integers(3, 6 if rank == 3 else 10)) for _ in range(rank))
     shape = spatial + (draw(st.integers(1, 5)),)
     tensors = [("input", shape)]  # (name, canonical shape); names are referenceable
     layers, blocks, counter = [], {}, 0
@@ -256,6 +337,8 @@ def specs(draw, max_layers: int = 9):
         tensors.append((name, out))
         return True
 
+    if rank == 0 and draw(st.integers(0, 3)) == 0:
+        add(*_embedding(draw), ["input"])  # the input then holds indices
     for _ in range(draw(st.integers(2, max_layers))):
         named = [t for t in tensors if not t[0].startswith("__")] or tensors[-1:]
         source = tensors[-1] if draw(st.integers(0, 3)) else draw(st.sampled_from(named))
@@ -301,6 +384,13 @@ def _merge(draw, add, tensors, source, cf):
     if kind == "Concatenate":
         partners = [n for n, s in tensors if len(s) == len(shape) and s[:-1] == shape[:-1]
                     and n != name and not n.startswith("__")]
+    elif rank and draw(st.integers(0, 3)) == 0:  # a gate of shape (1, 1, C): it broadcasts
+        if not add(f"GlobalAveragePooling{rank}D", {"keepdims": True}, [name]):
+            return
+        gate = tensors[-1][0]
+        inputs = [gate, name] if draw(st.booleans()) else [name, gate]
+        add(kind, {}, inputs)
+        return
     else:
         partners = [n for n, s in tensors if s == shape and n != name and not n.startswith("__")]
     if not partners:

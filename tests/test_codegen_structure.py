@@ -9,7 +9,8 @@ import pytest
 import archspec
 
 ZOO = ["alexnet", "googlenet", "inception_course", "lenet5", "mnist_ann", "mnist_cnn",
-       "mobilenet_v2", "resnet", "resnet18", "resnet152", "resnet_course", "vgg16", "vgg19"]
+       "mobilenet_v2", "resnet", "resnet18", "resnet152", "resnet_course", "vgg16", "vgg19",
+       "densenet"]
 
 
 def torch_source(spec) -> str:

@@ -33,7 +33,10 @@ from archspec.backends.keras_codegen import EMITTERS  # noqa: E402
 from archspec.ops.base import layer_types  # noqa: E402
 
 ROOT = Path(__file__).parent.parent
-ZOO = sorted(p.stem for p in (ROOT / "specs").glob("*.yaml"))
+# densenet (426 layers) is left to tests/test_reference.py, whose verify checks the same
+# shapes and counts layer by layer in both backends; compiling it here too cost 9 s. So is
+# vit (86 M parameters) in tests/test_transfer.py, and test_transformer.py runs a small one.
+ZOO = sorted(p.stem for p in (ROOT / "specs").glob("*.yaml") if p.stem not in ("densenet", "vit"))
 CASES = yaml.safe_load((Path(__file__).parent / "layer_cases.yaml").read_text())
 SINGLE = [c for c in CASES if "inputs" not in c]
 
@@ -104,17 +107,8 @@ def test_generated_file_runs_without_archspec_and_saves(spec_dir, tmp_path):
 
 # --- keras.applications conformance ------------------------------------------------------------
 
-def _weight_shapes(model):
-    return [tuple(int(n) for n in w.shape) for w in model.weights]
-
-
-@pytest.mark.parametrize("name, application", [("vgg16", "VGG16"), ("vgg19", "VGG19")])
-def test_vgg_matches_keras_applications(spec_dir, name, application):
-    ours = archspec.compile(spec_dir / f"{name}.yaml", backend="keras")
-    reference = getattr(keras.applications, application)(weights=None)
-    assert _weight_shapes(ours) == _weight_shapes(reference)
-    assert ours.count_params() == reference.count_params()
-
+# VGG16 and VGG19 against keras.applications: tests/test_transfer.py loads its weights into both
+# backends and compares outputs (its weight shapes and counts must match for that).
 
 def test_resnet_family_reproduces_keras_resnet50(spec_dir):
     params = {"depth": 50, "bias": True, "stride_in_1x1": True, "epsilon": 1.001e-5}
@@ -138,10 +132,11 @@ def test_pooling_follows_the_spec(type_name, args, shape):
     node = graph.live()[0]
     resolved = node.meta["resolved"]
     x = np.random.default_rng(1).standard_normal((2,) + tuple(shape)).astype(np.float32)
-    expected = pool_reference(x.transpose(0, 3, 1, 2), resolved["pool"], resolved["strides"],
-                              resolved["pads"], node.meta["shape"][:2],
-                              "max" if type_name.startswith("Max") else "avg",
-                              args.get("count_include_pad", False)).transpose(0, 2, 3, 1)
+    expected = np.moveaxis(pool_reference(np.moveaxis(x, -1, 1), resolved["pool"],
+                                          resolved["strides"], resolved["pads"],
+                                          node.meta["shape"][:-1],
+                                          "max" if type_name.startswith("Max") else "avg",
+                                          args.get("count_include_pad", False)), 1, -1)
     np.testing.assert_allclose(to_numpy(model(x)), expected, rtol=1e-5, atol=1e-6)
 
 

@@ -82,6 +82,28 @@ RANDOM = [
         {"MaxPooling1D": {"pool_size": 2, "strides": 1, "padding": "same"}},
         {"AveragePooling1D": {"pool_size": 2, "padding": 1, "count_include_pad": True}},
         "GlobalAveragePooling1D"])),
+    ("volumes_3d", _spec("volumes", [6, 7, 8, 2], [
+        {"Conv3D": {"filters": 4, "kernel_size": 3, "strides": 2, "padding": "same"}},
+        {"Conv3D": {"filters": 4, "kernel_size": 2, "groups": 2, "dilation_rate": 2,
+                    "padding": "same", "activation": "relu"}},
+        {"AveragePooling3D": {"pool_size": 3, "strides": 1, "padding": "same"}},  # native
+        {"AveragePooling3D": {"pool_size": 2, "strides": 1, "padding": "same"}},  # helper
+        {"MaxPooling3D": {"pool_size": 2, "strides": 1, "padding": "same"}},
+        {"AveragePooling3D": {"pool_size": [1, 3, 3], "strides": 2, "rounding": "ceil"}},
+        "BatchNormalization", "GlobalMaxPooling3D", {"Dense": {"units": 3}}])),
+    # attention (torch's own layer and the per-projection helper), layer normalization over
+    # a map's channels and over positions, the ViT pieces, and an embedding's lookup
+    ("transformer", _spec("transformer", [8, 8, 3], [
+        {"Conv2D": {"filters": 8, "kernel_size": 4, "strides": 4}}, {"Reshape": [4, 8]},
+        "ClassToken", "PositionEmbedding", {"LayerNormalization": {"epsilon": 1e-6}},
+        {"MultiHeadAttention": {"num_heads": 2, "key_dim": 4}},
+        {"LayerNormalization": {"axis": 1, "center": False}},
+        {"MultiHeadAttention": {"num_heads": 3, "key_dim": 2, "value_dim": 3, "output_shape": 5}},
+        {"Take": {"index": 0}}, {"Dense": {"units": 3}}])),
+    ("embedding", _spec("embedding", [6], [
+        {"Embedding": {"input_dim": 7, "output_dim": 4}},
+        {"MultiHeadAttention": {"num_heads": 1, "key_dim": 4, "dropout": 0.1}},
+        {"Take": {"index": -1}}])),
     ("transposes", _spec("transposes", [5, 6, 2], [
         {"Conv2DTranspose": {"filters": 3, "kernel_size": 3, "strides": 2, "padding": "same",
                              "output_padding": 1}},
@@ -91,6 +113,17 @@ RANDOM = [
         {"Conv2D": {"filters": 2, "kernel_size": 2, "strides": 2, "padding": "same"}},
         "Flatten", {"Dense": {"units": 3}}], layout="channels_first")),
     ("lenet5", str(ROOT / "specs" / "lenet5.yaml")),
+    # the utility layers and a squeeze-excitation gate that broadcasts, channels first
+    ("utility", _spec("utility", [3, 6, 5], [
+        {"Rescaling": {"scale": [0.5, 2.0, -1.0], "offset": 0.25}},
+        {"Normalization": {"axis": 1, "mean": [0.1, -0.2, 0.3], "variance": [1.0, 4.0, 0.25]}},
+        {"Conv2D": {"filters": 4, "kernel_size": 3, "padding": "same", "name": "main"}},
+        {"GlobalAveragePooling2D": {"keepdims": True}},
+        {"Conv2D": {"filters": 4, "kernel_size": 1}},
+        {"HardSigmoid": {"name": "gate"}}, {"Multiply": {"inputs": ["main", "gate"]}},
+        {"LayerScale": {"init_values": 0.5}}, {"Permute": [1, 3, 2]}, "HardSwish",
+        {"StochasticDepth": 0.2}, {"Normalization": {"mean": 0.5, "variance": 2.0}}],
+        layout="channels_first")),
 ]
 
 

@@ -64,6 +64,22 @@ def test_resnet50_agrees_with_keras_applications_layer_by_layer(spec_dir, backen
             backend, result.output)
 
 
+def test_densenet121_verifies_and_agrees_with_keras_applications_layer_by_layer(spec_dir,
+                                                                              backends):
+    # Keras' DenseNet121 is the zoo's torchvision DenseNet with Keras' BatchNorm epsilon and
+    # momentum; its ZeroPadding2D layers mean what the spec's paddings do. This one run is also
+    # the densenet's zoo verify (tests/test_transfer.py leaves it out): analysis, torch, Keras.
+    result = run_verify(str(spec_dir / "densenet.yaml"), "--set", "epsilon=1.001e-5",
+                        "--set", "momentum=0.99", "--reference", "keras.applications.DenseNet121")
+    assert result.exit_code == 0, result.output
+    assert "all 426 layers agree" in result.output
+    assert "keras.applications.DenseNet121(weights=None, input_shape=(224, 224, 3), " \
+           "classes=1000, classifier_activation=None)" in result.output
+    for backend in ("torch", "keras"):  # 120 convolutions, 121 BatchNorms, 1 Dense
+        assert "all 242 paired layers agree with the reference" in paired_line(
+            backend, result.output)
+
+
 def test_a_wrong_resnet50_parts_from_keras_applications_at_the_first_layer_after_it(
         spec_dir, backends, tmp_path):
     variant = averaging_variant(tmp_path, spec_dir / "resnet.yaml", MAXPOOL)

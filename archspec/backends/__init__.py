@@ -17,6 +17,9 @@ if TYPE_CHECKING:
     from ..ir.graph import Graph
 
 from . import torch_activations  # noqa: E402,F401 - registers its emitters with torch_codegen's
+from . import torch_utility  # noqa: E402,F401 - as torch_activations
+from . import keras_utility  # noqa: E402,F401 - registers its emitters with keras_codegen's
+from . import torch_sequence, keras_sequence  # noqa: E402,F401 - as the two above
 
 BACKENDS = {"torch": "archspec.backends.torch_backend",
             "keras": "archspec.backends.keras_backend"}

@@ -219,10 +219,15 @@ def _runtime_definitions(path: str) -> tuple[dict[str, str], dict[str, set[str]]
     return sources, uses, order
 
 
-def helper_source(path: Path, names: Iterable[str]) -> str:
-    """The definitions ``names`` need from a runtime file, dependencies included, in file
-    order, separated as PEP 8 asks."""
-    sources, uses, order = _runtime_definitions(str(path))
+def helper_source(paths: Path | tuple[Path, ...], names: Iterable[str]) -> str:
+    """The definitions ``names`` need from a runtime file (or several, read as one, in
+    order), dependencies included, in file order, separated as PEP 8 asks."""
+    sources, uses, order = {}, {}, []
+    for path in (paths,) if isinstance(paths, Path) else paths:
+        more_sources, more_uses, more_order = _runtime_definitions(str(path))
+        sources.update(more_sources)
+        uses.update(more_uses)
+        order += more_order
     wanted, stack = set(), list(names)
     while stack:
         name = stack.pop()

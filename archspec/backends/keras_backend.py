@@ -20,6 +20,7 @@ from .common import (
 )
 from .keras_codegen import RUNTIME, Context, emit
 from .keras_layout import DEFAULTS, KerasLayout
+from .keras_sequence import RUNTIME as SEQUENCE_RUNTIME
 from .structure import build_tree
 from .unify import unify
 
@@ -33,7 +34,7 @@ def generate(graph: Graph, structured: bool = True) -> str:
     layout = KerasLayout(facts, emitted, root)
     output_shape = graph[graph.output].meta["shape"]
     doc = header(facts, BACKEND, graph.input_shape, output_shape, "channels last",
-                 "BatchNormalization moving mean and variance")
+                 "normalization statistics")
     split = header_split(doc)
     body = []
     for name, template, container in layout.functions:
@@ -49,7 +50,7 @@ def generate(graph: Graph, structured: bool = True) -> str:
     body += [f"    return keras.Model(inputs, {result}, name={graph.name!r})", ""]
     code = "\n".join(fit(line) for line in body)
     helpers = sorted({h for e in emitted.values() for h in e.helpers})
-    helper_code = helper_source(RUNTIME, helpers) if helpers else ""
+    helper_code = helper_source((RUNTIME, SEQUENCE_RUNTIME), helpers) if helpers else ""
     return source_file(doc, code, helper_code, _imports)
 
 

@@ -20,7 +20,9 @@ from .common import LayerContext, Unsupported, call, emitter_registry, literal, 
 
 RUNTIME = Path(__file__).with_name("keras_runtime.py")
 HELPERS = frozenset({"PaddedPooling", "GELU", "CroppedConv1DTranspose", "CroppedConv2DTranspose",
-                     "_CroppedTranspose", "_dilate"})
+                     "_CroppedTranspose", "_dilate", "Normalization", "LayerScale",
+                     "ClassToken", "PositionEmbedding", "Take", "AxisLayerNormalization",
+                     "ExplicitMultiHeadAttention"})
 
 
 @dataclass
@@ -29,6 +31,9 @@ class Emitted:
     before: list[tuple[str, str]] = field(default_factory=list)  # (suffix, constructor) helpers
     after: list[tuple[str, str]] = field(default_factory=list)
     helpers: tuple[str, ...] = ()
+    # How the layer is called on its inputs, {0}, {1}... ("{0}, {0}": attention on itself);
+    # by default one input, or a list of them. Only for a layer with nothing before it.
+    arguments: str = ""
 
 
 Context = LayerContext
@@ -91,7 +96,7 @@ _SEPARABLE_DEFAULTS = {"depth_multiplier": 1, "depthwise_initializer": "glorot_u
                        "pointwise_initializer": "glorot_uniform", "bias_initializer": "zeros"}
 
 
-@emits("Conv1D", "Conv2D", "DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D",
+@emits("Conv1D", "Conv2D", "Conv3D", "DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D",
        "SeparableConv2D")
 def _conv(ctx: Context) -> Emitted:
     layer, kind = ctx.layer, ctx.node.type
@@ -139,7 +144,8 @@ def _transpose(ctx: Context) -> Emitted:
                         **kwargs))
 
 
-@emits("MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D")
+@emits("MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "AveragePooling1D", "AveragePooling2D",
+       "AveragePooling3D")
 def _pool(ctx: Context) -> Emitted:
     layer, resolved = ctx.layer, ctx.resolved
     pool, strides, pads = resolved["pool"], resolved["strides"], resolved["pads"]
@@ -169,8 +175,8 @@ def _pool(ctx: Context) -> Emitted:
                    helpers=("PaddedPooling",))
 
 
-@emits("GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling1D",
-       "GlobalMaxPooling2D")
+@emits("GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D",
+       "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D")
 def _global_pool(ctx: Context) -> Emitted:
     kwargs = {"keepdims": True} if ctx.layer.keepdims else {}
     return Emitted(call(f"layers.{ctx.node.type}", **kwargs))

@@ -33,12 +33,12 @@ RESERVED = frozenset({"x", "inputs", "model", "keras", "layers", "ops", "build_m
 # Values the Keras emitters leave out because they are Keras' defaults.
 DEFAULTS = {
     **{(f"layers.{kind}", key): value
-       for kind in ("Conv1D", "Conv2D", "DepthwiseConv1D", "DepthwiseConv2D",
+       for kind in ("Conv1D", "Conv2D", "Conv3D", "DepthwiseConv1D", "DepthwiseConv2D",
                     "SeparableConv1D", "SeparableConv2D")
        for key, value in (("strides", 1), ("padding", "valid"), ("dilation_rate", 1),
                           ("use_bias", True), ("activation", None))},
     **{(f"layers.{kind}{rank}D", key): value
-       for kind in ("MaxPooling", "AveragePooling") for rank in (1, 2)
+       for kind in ("MaxPooling", "AveragePooling") for rank in (1, 2, 3)
        for key, value in (("strides", None), ("padding", "valid"))},
     ("layers.BatchNormalization", "momentum"): 0.99,
     ("layers.BatchNormalization", "epsilon"): 1e-3,
@@ -138,7 +138,8 @@ class KerasLayout:
         if isinstance(member, Container):
             return "call"
         e = self.emitted[member.name]
-        return "|".join([s for s, _ in e.before] + ["layer"] + [s for s, _ in e.after])
+        roles = "|".join([s for s, _ in e.before] + ["layer"] + [s for s, _ in e.after])
+        return f"{roles}@{e.arguments}" if e.arguments else roles
 
     def function_lines(self, name: str, template: Template, container: Container) -> list[str]:
         params = param_order(template)
@@ -174,7 +175,8 @@ class KerasLayout:
                 expr = expr.replace("(", f"({current}, ", 1)
                 lines.append(_conditional(indent, target, expr, flag, refs))
                 continue
-            roles = step.call.split("|")
+            shape_key, _, arguments = step.call.partition("@")
+            roles = shape_key.split("|")
             layers_ = [ast.unparse(e) for e in ast.parse(template.ctors[step.attr],
                                                          mode="eval").body.elts]
             local = _relative(unit.member.name, container)
@@ -182,7 +184,8 @@ class KerasLayout:
             for i, (ctor, layer_name) in enumerate(zip(layers_, names)):
                 with_name = ctor[:-1] + (", " if not ctor.endswith("()") else "") + \
                     f"name={_name_text(name_prefix, layer_name)})"
-                expr = f"{with_name}({current})"
+                given = arguments.format(*refs) if arguments and i == 0 else current
+                expr = f"{with_name}({given})"
                 lines.append(_conditional(indent, target, expr, flag,
                                           refs if i == 0 else [target]))
                 current = target

@@ -130,3 +130,64 @@ class CroppedConv1DTranspose(_CroppedTranspose, keras.layers.Conv1DTranspose):
 @keras.saving.register_keras_serializable(package="archspec")
 class CroppedConv2DTranspose(_CroppedTranspose, keras.layers.Conv2DTranspose):
     pass
+
+
+@keras.saving.register_keras_serializable(package="archspec")
+class Normalization(keras.layers.Layer):
+    """keras.layers.Normalization with given statistics: (x - mean) / max(sqrt(variance),
+    1e-7) along ``axis``. Keras' own layer keeps given statistics as constants; here they are
+    the non-trainable weights it has after adapt() (mean, variance and the unused count), so
+    weight files and exchange carry them, and they are read on every call."""
+
+    def __init__(self, axis, mean, variance, **kwargs):
+        super().__init__(**kwargs)
+        self.axis, self.given_mean, self.given_variance = axis, mean, variance
+
+    def build(self, input_shape):
+        size = input_shape[self.axis]
+        for name, value in (("mean", self.given_mean), ("variance", self.given_variance)):
+            weight = self.add_weight(name=name, shape=(size,), initializer="zeros",
+                                     trainable=False)
+            weight.assign(ops.broadcast_to(ops.convert_to_tensor(value, "float32"), (size,)))
+            setattr(self, name, weight)
+        self.count = self.add_weight(name="count", shape=(), dtype="int", initializer="zeros",
+                                     trainable=False)
+
+    def call(self, x):
+        shape = [1] * len(x.shape)
+        shape[self.axis] = -1
+        mean = ops.reshape(ops.cast(self.mean, x.dtype), shape)
+        scale = ops.maximum(ops.sqrt(ops.cast(self.variance, x.dtype)), 1e-7)
+        return (x - mean) / ops.reshape(scale, shape)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis, "mean": self.given_mean,
+                "variance": self.given_variance}
+
+
+@keras.saving.register_keras_serializable(package="archspec")
+class LayerScale(keras.layers.Layer):
+    """keras.applications ConvNeXt's LayerScale: x * gamma, a learned scale per channel (the
+    last axis) that starts at ``init_values``."""
+
+    def __init__(self, init_values, projection_dim, **kwargs):
+        super().__init__(**kwargs)
+        self.init_values, self.projection_dim = init_values, projection_dim
+
+    def build(self, input_shape):
+        self.gamma = self.add_weight(
+            name="gamma", shape=(self.projection_dim,),
+            initializer=keras.initializers.Constant(self.init_values), trainable=True)
+
+    def call(self, x):
+        return x * self.gamma
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "init_values": self.init_values,
+                "projection_dim": self.projection_dim}

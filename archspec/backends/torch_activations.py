@@ -51,6 +51,12 @@ def _simple(ctx: Context) -> Emitted:
     return Emitted(f"nn.{ctx.node.type}()")
 
 
+@emits("HardSigmoid", "HardSwish")
+def _hard(ctx: Context) -> Emitted:
+    return Emitted({"HardSigmoid": "nn.Hardsigmoid()", "HardSwish": "nn.Hardswish()"}[
+        ctx.node.type])
+
+
 @emits("GELU")
 def _gelu(ctx: Context) -> Emitted:
     return Emitted("nn.GELU(approximate='tanh')" if ctx.layer.approximate else "nn.GELU()")
@@ -92,7 +98,10 @@ def _keras_fans(shape: tuple[int, ...]) -> tuple[int, int]:
 @emits("Add")
 def _add(ctx: Context) -> Emitted:
     count = len(ctx.node.inputs)
-    writable = [i for i in range(count) if ctx.may_overwrite_input(i)]
+    # Only an operand of the result's shape can hold the sum (the others broadcast).
+    shapes = ctx.node.meta["input_shapes"]
+    writable = [i for i in range(count)
+                if ctx.may_overwrite_input(i) and shapes[i] == ctx.out_shape]
     if not writable or (writable[0] and count > 2):
         return Emitted("Add()", helpers=("Add",))
     # Sum into a tensor nobody else reads; two-operand addition is commutative, bit for bit.

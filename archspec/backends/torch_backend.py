@@ -37,11 +37,14 @@ from .torch_codegen import (
     torch_shape,
 )
 from .torch_layout import Layout, assignment, chains, forward_lines
+from .torch_sequence import PARAMETER
+from .torch_sequence import RUNTIME as SEQUENCE_RUNTIME
 
 BACKEND = "torch"
+RUNTIMES = (RUNTIME, SEQUENCE_RUNTIME)
 # Modules whose Keras fans the shape of their weight gives (init_like_keras_ computes them).
-_LOOP_CLASSES = ("nn.Conv1d", "nn.Conv2d", "nn.ConvTranspose1d", "nn.ConvTranspose2d",
-                 "nn.Linear")
+_LOOP_CLASSES = ("nn.Conv1d", "nn.Conv2d", "nn.Conv3d", "nn.ConvTranspose1d",
+                 "nn.ConvTranspose2d", "nn.Linear")
 
 
 def generate(graph: Graph, structured: bool = True) -> str:
@@ -54,7 +57,7 @@ def generate(graph: Graph, structured: bool = True) -> str:
     paths = module_paths(root)
     doc = header(facts, BACKEND, torch_shape(graph.input_shape),
                  torch_shape(graph[graph.output].meta["shape"]), "channels first",
-                 "BatchNorm running statistics, stored as buffers")
+                 "normalization statistics, stored as buffers")
     body = []
     for name, template in layout.classes:
         body += layout.class_lines(name, template) + ["", ""]
@@ -63,7 +66,7 @@ def generate(graph: Graph, structured: bool = True) -> str:
     code = "\n".join(fit(line) for line in body).rstrip() + "\n"
     helpers = sorted({h for e in emitted.values() for h in e.helpers}
                      | _init_helpers(code) | ({"max_norm_"} if "max_norm_(" in code else set()))
-    helper_code = helper_source(RUNTIME, helpers) if helpers else ""
+    helper_code = helper_source(RUNTIMES, helpers) if helpers else ""
     return source_file(doc, code, helper_code, _imports)
 
 
@@ -78,9 +81,23 @@ def attribute_names(graph: Graph) -> dict[str, str]:
     """Spec layer name → the dotted path of its submodule in the compiled model
     (``layer1.0.conv1``), for weight exchange and hooks."""
     facts = Facts.of(graph)
-    root = build_tree(facts, True, chains(_emit_all(facts)))
+    return module_paths(_tree(facts, _emit_all(facts)))
+
+
+def parameter_layers(graph: Graph) -> dict[str, tuple[str, str]]:
+    """The layers held as a bare parameter of their container (no module a forward hook could
+    watch), in graph order: name → (the parameter's dotted path, the forward call template)."""
+    facts = Facts.of(graph)
+    emitted = _emit_all(facts)
+    paths = module_paths(_tree(facts, emitted))
+    return {name: (paths[name], e.call) for name, e in emitted.items()
+            if e.module.startswith(PARAMETER)}
+
+
+def _tree(facts: Facts, emitted: dict[str, Emitted]):
+    root = build_tree(facts, True, chains(emitted))
     assign_attributes(root, safe_attributes)
-    return module_paths(root)
+    return root
 
 
 def _emit_all(facts: Facts) -> dict[str, Emitted]:
@@ -115,6 +132,13 @@ def _model_class(name: str, doc: list[str], graph: Graph, layout: Layout,
 def _ref(path: str) -> str:
     """Source for the submodule at a dotted path."""
     return f"self.{path}" if path.isidentifier() else f"self.get_submodule({path!r})"
+
+
+def _weight_ref(path: str, weight: str) -> str:
+    """Source for a layer's weight; ``weight`` "" is the layer's own bare parameter."""
+    if weight:
+        return f"{_ref(path)}.{weight}"
+    return f"self.{path}" if path.isidentifier() else f"self.get_parameter({path!r})"
 
 
 def _follows_rule(graph: Graph, node_name: str, e: Emitted) -> bool:
@@ -153,8 +177,8 @@ def _reset_parameters(graph: Graph, emitted: dict[str, Emitted],
         if common and schemes.get(node_name) == common[0][0]:
             continue
         for weight, scheme, fan_in, fan_out in e.weights:
-            lines.append(f"        keras_init_({_ref(paths[node_name])}.{weight}, {scheme!r}, "
-                         f"{fan_in}, {fan_out})")
+            lines.append(f"        keras_init_({_weight_ref(paths[node_name], weight)}, "
+                         f"{scheme!r}, {fan_in}, {fan_out})")
     if len(lines) == 3:
         lines.append("        pass")
     return lines + [""]

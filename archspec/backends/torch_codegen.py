@@ -126,7 +126,7 @@ def _torch_kernel_dim(axis: int, spatial: int, grouped) -> int:
     return 1 if axis == spatial else 0
 
 
-@emits("Conv1D", "Conv2D", "DepthwiseConv1D", "DepthwiseConv2D")
+@emits("Conv1D", "Conv2D", "Conv3D", "DepthwiseConv1D", "DepthwiseConv2D")
 def _conv(ctx: Context) -> Emitted:
     """A convolution; a depthwise one is the grouped case with one group per input channel
     (its Keras fans and max-norm axes differ, so those follow the spec's layer type)."""
@@ -216,7 +216,8 @@ def _transpose(ctx: Context) -> Emitted:
 
 # --- pooling -----------------------------------------------------------------------------------
 
-@emits("MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D")
+@emits("MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "AveragePooling1D", "AveragePooling2D",
+       "AveragePooling3D")
 def _pool(ctx: Context) -> Emitted:
     layer, rank = ctx.layer, ctx.layer.rank
     resolved = ctx.resolved
@@ -246,8 +247,8 @@ def _pool(ctx: Context) -> Emitted:
                    helpers=("PaddedPool",))
 
 
-@emits("GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling1D",
-       "GlobalMaxPooling2D")
+@emits("GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D",
+       "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D")
 def _global_pool(ctx: Context) -> Emitted:
     kind = "Max" if "Max" in ctx.node.type else "Avg"
     module = call(f"nn.Adaptive{kind}Pool{len(ctx.in_shape) - 1}d", 1)
@@ -309,7 +310,7 @@ def _batch_norm(ctx: Context) -> Emitted:
     momentum = round(1.0 - layer.momentum, 12)  # Keras weights the old value, torch the new
     if momentum != 0.1:
         kwargs["momentum"] = literal(momentum)
-    cls = "nn.BatchNorm2d" if rank == 3 else "nn.BatchNorm1d"
+    cls = f"nn.BatchNorm{max(rank - 1, 1)}d"  # torch's 1d takes (N, C) and (N, C, L)
     if layer.center and layer.scale:
         return Emitted(call(cls, channels, **kwargs))
     norm = call(cls, channels, **kwargs, affine=False)

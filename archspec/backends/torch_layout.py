@@ -22,14 +22,14 @@ LOOP = "for"  # the call of an nn.ModuleList: forward_lines writes the loop
 # out unifies with one that gives it.
 DEFAULTS = {
     **{(f"nn.{kind}{rank}d", key): value
-       for kind in ("Conv", "ConvTranspose") for rank in (1, 2)
+       for kind in ("Conv", "ConvTranspose") for rank in (1, 2, 3)
        for key, value in (("stride", 1), ("padding", 0), ("dilation", 1), ("groups", 1),
                           ("bias", True), ("output_padding", 0))},
     **{(f"nn.{kind}{rank}d", key): value
-       for kind in ("MaxPool", "AvgPool") for rank in (1, 2)
+       for kind in ("MaxPool", "AvgPool") for rank in (1, 2, 3)
        for key, value in (("stride", None), ("padding", 0), ("ceil_mode", False),
                           ("count_include_pad", True))},
-    **{(f"nn.BatchNorm{rank}d", key): value for rank in (1, 2)
+    **{(f"nn.BatchNorm{rank}d", key): value for rank in (1, 2, 3)
        for key, value in (("eps", 1e-5), ("momentum", 0.1), ("affine", True))},
     **{(f"nn.{act}", "inplace"): False for act in ("ReLU", "ReLU6", "LeakyReLU", "Hardtanh")},
     ("nn.Linear", "bias"): True,

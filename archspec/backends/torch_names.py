@@ -28,7 +28,9 @@ x inputs self torch nn F math super float
 """.split())
 HELPERS = frozenset("""keras_init_ init_like_keras_ max_norm_ trim_end ConvTranspose1dTrimmed ConvTranspose2dTrimmed
 SeparableConv PaddedPool PositionwiseLinear SpecFlatten Reshape KerasReLU
-PartialAffineBatchNorm Add Multiply Concatenate KerasPReLU""".split())
+PartialAffineBatchNorm Add Multiply Concatenate KerasPReLU Rescaling per_channel Normalization
+Permute StochasticDepth AxisLayerNorm PackedAttention KerasAttention IndexEmbedding
+Take""".split())
 
 def torch_dim(canonical_axis: int, rank: int) -> int:
     """Index into a canonical (channels-last, no batch) shape → torch dim (batch first,

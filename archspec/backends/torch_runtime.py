@@ -25,6 +25,8 @@ def keras_init_(tensor, scheme, fan_in, fan_out):
             return tensor.zero_()
         if scheme == "ones":
             return tensor.fill_(1.0)
+        if scheme == "uniform":  # Keras' RandomUniform at its defaults (Embedding's)
+            return tensor.uniform_(-0.05, 0.05)
         family, distribution = scheme.rsplit("_", 1)
         fan = {"glorot": (fan_in + fan_out) / 2, "he": fan_in / 2, "lecun": fan_in}[family]
         if distribution == "uniform":
@@ -120,9 +122,9 @@ class PaddedPool(nn.Module):
         rank = x.dim() - 2
         total = tuple(p + o for p, o in zip(self.pads, self.overhang))
         if self.kind == "max":
-            pool = F.max_pool2d if rank == 2 else F.max_pool1d
+            pool = (F.max_pool1d, F.max_pool2d, F.max_pool3d)[rank - 1]
             return pool(F.pad(x, total, value=-math.inf), self.kernel_size, self.stride)
-        pool = F.avg_pool2d if rank == 2 else F.avg_pool1d
+        pool = (F.avg_pool1d, F.avg_pool2d, F.avg_pool3d)[rank - 1]
         mask = x.new_ones((1, 1) + tuple(x.shape[2:]))
         mask = F.pad(mask, self.pads, value=1.0 if self.count_include_pad else 0.0)
         mask = F.pad(mask, self.overhang, value=0.0)
@@ -229,7 +231,9 @@ class Add(nn.Module):
     def forward(self, first, *rest):
         out = first
         for i, other in enumerate(rest):
-            out = out.add_(other) if self.inplace or i else out + other
+            # A sum so far that broadcasts (a size-1 axis) cannot hold the next one.
+            fits = out.shape == torch.broadcast_shapes(out.shape, other.shape)
+            out = out.add_(other) if (self.inplace or i) and fits else out + other
         return out
 
 
@@ -241,6 +245,75 @@ class Multiply(nn.Module):
         for other in rest:
             out = out * other
         return out
+
+
+class Rescaling(nn.Module):
+    """keras.layers.Rescaling: x * scale + offset; a tuple gives one value per channel."""
+
+    def __init__(self, scale, offset=0.0):
+        super().__init__()
+        self.scale, self.offset = scale, offset
+
+    def forward(self, x):
+        return x * per_channel(self.scale, x) + per_channel(self.offset, x)
+
+
+def per_channel(value, x):
+    """A number, or a tuple of one per channel shaped to broadcast over (N, C, *spatial)."""
+    if not isinstance(value, tuple):
+        return value
+    values = torch.tensor(value, dtype=x.dtype, device=x.device)
+    return values.view((-1,) + (1,) * (x.dim() - 2))
+
+
+class Normalization(nn.Module):
+    """keras.layers.Normalization with given statistics along ``dim``: (x - mean) /
+    max(sqrt(variance), 1e-7). The statistics are buffers, with Keras' names; ``count``
+    (unused) is the one Keras keeps after adapt(), so weights move between the two."""
+
+    def __init__(self, mean, variance, size, dim):
+        super().__init__()
+        self.dim = dim
+        self.register_buffer("mean", torch.zeros(size).add_(torch.tensor(mean)))
+        self.register_buffer("variance", torch.zeros(size).add_(torch.tensor(variance)))
+        self.register_buffer("count", torch.zeros((), dtype=torch.int64))
+
+    def forward(self, x):
+        shape = [1] * x.dim()
+        shape[self.dim] = -1
+        return (x - self.mean.view(shape)) / self.variance.sqrt().clamp(min=1e-7).view(shape)
+
+
+class Permute(nn.Module):
+    """keras.layers.Permute in torch's layout: ``dims`` includes the batch (0, first)."""
+
+    def __init__(self, dims):
+        super().__init__()
+        self.dims = tuple(dims)
+
+    def forward(self, x):
+        return x.permute(self.dims)
+
+    def extra_repr(self):
+        return f"dims={self.dims}"
+
+
+class StochasticDepth(nn.Module):
+    """Drop path as torchvision's StochasticDepth(p, "row"): while training, each sample is
+    zeroed with probability ``p`` and the others are scaled by 1 / (1 - p)."""
+
+    def __init__(self, p):
+        super().__init__()
+        self.p = p
+
+    def forward(self, x):
+        if not self.training or self.p == 0.0:
+            return x
+        noise = x.new_empty((x.shape[0],) + (1,) * (x.dim() - 1)).bernoulli_(1.0 - self.p)
+        return x * noise.div_(1.0 - self.p)
+
+    def extra_repr(self):
+        return f"p={self.p}"
 
 
 class Concatenate(nn.Module):

@@ -99,6 +99,19 @@ class SiLU(_Elementwise):
     type: Literal["SiLU"] = "SiLU"
 
 
+class HardSigmoid(_Elementwise):
+    """relu6(x + 3) / 6, i.e. clip(x / 6 + 0.5, 0, 1) (Keras 3 ``Activation("hard_sigmoid")``,
+    torch ``nn.Hardsigmoid``). Keras 2 used clip(0.2 * x + 0.5, 0, 1): a model trained there
+    meant another function."""
+    type: Literal["HardSigmoid"] = "HardSigmoid"
+
+
+class HardSwish(_Elementwise):
+    """x * relu6(x + 3) / 6, MobileNetV3's activation (Keras 3 ``Activation("hard_silu")``, also
+    named hard_swish; torch ``nn.Hardswish``)."""
+    type: Literal["HardSwish"] = "HardSwish"
+
+
 class Activation(_Elementwise):
     """An activation by name (Keras ``Activation``; torch: the matching module). A final
     ``softmax`` makes the output probabilities; see ``Softmax`` for logits."""

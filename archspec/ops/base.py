@@ -12,7 +12,8 @@ backend read these instead of lists of type names):
 - ``kind``: one of ``KINDS`` — "conv", "dense", "norm", "pool" (windowed and global pooling),
   "merge" (several inputs, one output), "activation" (element-wise or softmax), "reshape"
   (Flatten, Reshape), "regularization" (Dropout), "padding" (ZeroPadding), "resample"
-  (UpSampling). Reference loading pairs layers only of one kind.
+  (UpSampling), "attention" (MultiHeadAttention), "embedding" (learned tables: Embedding,
+  ClassToken, PositionEmbedding). Reference loading pairs layers only of one kind.
 - ``overwritable_output``: an in-place op that reads this layer's output alone may overwrite
   it — true where the layer's backward pass does not need its own output (convolutions, Dense,
   BatchNorm, Add: the facts torchvision's ResNet relies on). ``runs_in_place``: the layer
@@ -68,32 +69,40 @@ class MaxNorm(BaseModel):
 @dataclass
 class Window:
     """How a layer moves over space, for receptive-field arithmetic: an (effective) kernel
-    extent and stride per spatial dim; ``upsample`` divides the stride instead."""
+    extent and stride per spatial dim; ``upsample`` divides the stride instead; ``order``
+    (Permute) moves the spatial dims: output dim i is input dim ``order[i]``."""
     kernel: tuple[int, ...]
     stride: tuple[int, ...]
     upsample: bool = False
+    order: Optional[tuple[int, ...]] = None
 
 
 KINDS = frozenset({"conv", "dense", "norm", "pool", "merge", "activation", "reshape",
-                   "regularization", "padding", "resample"})
+                   "regularization", "padding", "resample", "attention", "embedding"})
 
 
 @dataclass(frozen=True)
 class WeightSlot:
     """One weight of a layer. ``keras``: its Keras name (the exchange dict's key); ``torch``:
     the attribute path of the tensor in the layer's torch module; ``layout``: the conversion
-    between them, one of ``weights.LAYOUTS`` (conv, depthwise, dense, vector, per_position);
+    between them, one of ``weights.LAYOUTS`` (conv, depthwise, dense, vector, per_position,
+    per_channel, heads_in/heads_bias/heads_out for attention's per-head weights, batched for a
+    torch parameter with a leading 1);
     ``trainable``: false for statistics
     (BatchNorm's moving mean and variance); ``when``: the boolean argument that must be true
     for the layer to have it (use_bias, center, scale); ``verify_range``: where ``verify`` draws
     the slot's values, for a weight whose initial value would hide a mix-up (BatchNorm's mean
-    0 and variance 1, PReLU's zero slope)."""
+    0 and variance 1, PReLU's zero slope). ``torch`` may be "": the layer's torch attribute is
+    the weight itself (a bare nn.Parameter, as ViT's ``class_token``). ``part``: (i, n) where
+    the torch tensor packs n weights of equal size along its first dim and this is the i-th
+    (nn.MultiheadAttention's ``in_proj_weight`` holds query, key and value)."""
     keras: str
     torch: str
     layout: str
     trainable: bool = True
     when: Optional[str] = None
     verify_range: Optional[tuple[float, float]] = None
+    part: Optional[tuple[int, int]] = None
 
 
 def bias_slot(torch: str = "bias") -> WeightSlot:
@@ -198,14 +207,20 @@ class Layer(BaseModel, metaclass=Documented):
         tells layers whose arguments name axes how the spec counts them."""
         raise NotImplementedError
 
-    def weight_slots(self) -> tuple[WeightSlot, ...]:
-        """The declared slots this layer has, given its arguments."""
+    def weight_slots(self, inputs: Optional[list[Shape]] = None) -> tuple[WeightSlot, ...]:
+        """The declared slots this layer has, given its arguments (and, where the torch form
+        depends on them, its input shapes: MultiHeadAttention's packed or separate weights)."""
         return tuple(s for s in self.slots if s.when is None or getattr(self, s.when))
 
     def weight_shapes(self, inputs: list[Shape], channels_first: bool = False
                       ) -> dict[str, Shape]:
         """Keras name → Keras shape of each of ``weight_slots()``, for these input shapes."""
         return {}
+
+    def index_bound(self) -> Optional[int]:
+        """For a layer whose input holds integer indices (Embedding), how many there are:
+        ``verify`` then draws the model's input from range(bound) instead of floats."""
+        return None
 
     def fused_activation(self) -> Optional[str]:
         """The ``activation:`` argument applied after the layer's own computation (Conv,

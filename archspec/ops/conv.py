@@ -1,6 +1,7 @@
-"""Convolutions: standard, depthwise, separable and transposed, for 1-D and 2-D inputs.
+"""Convolutions: standard, depthwise, separable and transposed, for 1-D and 2-D inputs (and
+3-D for the standard one).
 
-One base class per family; the 1-D and 2-D classes differ only in ``rank`` and their tag.
+One base class per family; the classes of one family differ only in ``rank`` and their tag.
 Parameters and MACs follow Keras/PyTorch exactly (MACs: one multiply-add per kernel tap per
 output element; bias additions are not counted — the fvcore convention).
 """
@@ -81,10 +82,10 @@ class _Windowed(Layer):
 
 
 class _Conv(_Windowed):
-    """Convolution (Keras ``Conv1D``/``Conv2D``, torch ``nn.Conv1d``/``nn.Conv2d``): ``filters``
-    kernels slide over the input. Beyond Keras, ``padding`` also takes torch-style integers and
-    [before, after] pairs; ``same`` pads as TensorFlow does (an odd pixel goes after), which
-    the torch model reproduces exactly."""
+    """Convolution (Keras ``Conv1D``/``2D``/``3D``, torch ``nn.Conv1d``/``2d``/``3d``):
+    ``filters`` kernels slide over the input. Beyond Keras, ``padding`` also takes torch-style
+    integers and [before, after] pairs; ``same`` pads as TensorFlow does (an odd pixel goes
+    after), which the torch model reproduces exactly."""
     positional: ClassVar[tuple[str, ...]] = ("filters", "kernel_size", "strides", "padding")
     filters: int = Field(ge=1)
     groups: int = Field(1, ge=1)
@@ -121,6 +122,11 @@ class Conv1D(_Conv):
 
 class Conv2D(_Conv):
     type: Literal["Conv2D"] = "Conv2D"
+
+
+class Conv3D(_Conv):
+    rank: ClassVar[int] = 3
+    type: Literal["Conv3D"] = "Conv3D"
 
 
 class _Depthwise(_Windowed):

@@ -30,8 +30,8 @@ from .base import (
 class Dense(Layer):
     """Fully connected layer (Keras ``Dense``, torch ``nn.Linear``): ``activation(x @ kernel +
     bias)``. On an input that still has spatial dimensions it acts on the last axis at every
-    position, as Keras does; ``archspec check`` warns, since that is usually a forgotten
-    ``Flatten``."""
+    position, as Keras does; ``archspec check`` warns on a feature map (not on a sequence,
+    where transformers mean it), since that is usually a forgotten ``Flatten``."""
     positional: ClassVar[tuple[str, ...]] = ("units", "activation", "use_bias",
                                              "kernel_initializer", "bias_initializer",
                                              "kernel_regularizer")
@@ -63,7 +63,7 @@ class Dense(Layer):
                           macs=product(shape[:-1]) * features * self.units,
                           window=GLOBAL if len(shape) == 1 else None,
                           resolved={"in_features": features})
-        if len(shape) > 1:
+        if len(shape) > 2:  # not on a sequence (length, features): transformers mean that
             result.warnings.append((
                 f"Dense receives a {len(shape)}-D input {list(shape)} and acts on the channel "
                 f"axis only, at every position",
@@ -151,7 +151,7 @@ class BatchNormalization(Layer):
     center: bool = True
     scale: bool = True
 
-    def weight_slots(self) -> tuple[WeightSlot, ...]:
+    def weight_slots(self, inputs: Optional[list[Shape]] = None) -> tuple[WeightSlot, ...]:
         slots = super().weight_slots()
         if self.center == self.scale:
             return slots

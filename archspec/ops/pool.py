@@ -71,15 +71,16 @@ class _Pool(Layer):
 
 
 class _MaxPool(_Pool):
-    """The largest value in each window (Keras ``MaxPooling2D``, torch ``nn.MaxPool2d``).
-    ``strides`` default to ``pool_size``, as in Keras; ``rounding: ceil`` is torch's
-    ``ceil_mode``, reproduced in Keras too."""
+    """The largest value in each window (Keras ``MaxPooling1D``/``2D``/``3D``, torch
+    ``nn.MaxPool1d``/``2d``/``3d``). ``strides`` default to ``pool_size``, as in Keras;
+    ``rounding: ceil`` is torch's ``ceil_mode``, reproduced in Keras too."""
 
 
 class _AvgPool(_Pool):
-    """The mean of each window (Keras ``AveragePooling2D``, torch ``nn.AvgPool2d``).
-    ``strides`` default to ``pool_size``. Padded cells do not count in the mean unless
-    ``count_include_pad`` (Keras' meaning; torch's default counts them)."""
+    """The mean of each window (Keras ``AveragePooling1D``/``2D``/``3D``, torch
+    ``nn.AvgPool1d``/``2d``/``3d``). ``strides`` default to ``pool_size``. Padded cells do
+    not count in the mean unless ``count_include_pad`` (Keras' meaning; torch's default
+    counts them)."""
     count_include_pad: bool = False  # Keras' meaning: padded cells do not dilute the mean
 
 
@@ -92,6 +93,11 @@ class MaxPooling2D(_MaxPool):
     type: Literal["MaxPooling2D"] = "MaxPooling2D"
 
 
+class MaxPooling3D(_MaxPool):
+    rank: ClassVar[int] = 3
+    type: Literal["MaxPooling3D"] = "MaxPooling3D"
+
+
 class AveragePooling1D(_AvgPool):
     rank: ClassVar[int] = 1
     type: Literal["AveragePooling1D"] = "AveragePooling1D"
@@ -99,6 +105,11 @@ class AveragePooling1D(_AvgPool):
 
 class AveragePooling2D(_AvgPool):
     type: Literal["AveragePooling2D"] = "AveragePooling2D"
+
+
+class AveragePooling3D(_AvgPool):
+    rank: ClassVar[int] = 3
+    type: Literal["AveragePooling3D"] = "AveragePooling3D"
 
 
 class _GlobalPool(Layer):
@@ -126,6 +137,13 @@ class GlobalAveragePooling2D(_GlobalPool):
     type: Literal["GlobalAveragePooling2D"] = "GlobalAveragePooling2D"
 
 
+class GlobalAveragePooling3D(_GlobalPool):
+    """The mean over depth, height and width, per channel (Keras ``GlobalAveragePooling3D``;
+    torch ``nn.AdaptiveAvgPool3d(1)`` then flatten)."""
+    rank: ClassVar[int] = 3
+    type: Literal["GlobalAveragePooling3D"] = "GlobalAveragePooling3D"
+
+
 class GlobalMaxPooling1D(_GlobalPool):
     """The maximum over the length, per channel (Keras ``GlobalMaxPooling1D``; torch
     ``x.amax``)."""
@@ -137,3 +155,10 @@ class GlobalMaxPooling2D(_GlobalPool):
     """The maximum over height and width, per channel (Keras ``GlobalMaxPooling2D``; torch
     ``nn.AdaptiveMaxPool2d(1)`` then flatten)."""
     type: Literal["GlobalMaxPooling2D"] = "GlobalMaxPooling2D"
+
+
+class GlobalMaxPooling3D(_GlobalPool):
+    """The maximum over depth, height and width, per channel (Keras ``GlobalMaxPooling3D``;
+    torch ``nn.AdaptiveMaxPool3d(1)`` then flatten)."""
+    rank: ClassVar[int] = 3
+    type: Literal["GlobalMaxPooling3D"] = "GlobalMaxPooling3D"
