@@ -48,17 +48,28 @@ def randomized_reference(torchvision, torch, name):
     return reference, generator
 
 
-@pytest.mark.parametrize("name", ["resnet18", "resnet50", "vgg19", "googlenet", "mobilenet_v2"])
+# A family file's model: the spec and the parameters that select it.
+FAMILIES = {"densenet121": ("densenet", {"depth": 121})}
+
+
+def spec_of(spec_dir: Path, name: str) -> tuple[Path, dict | None]:
+    file, params = FAMILIES.get(name, (name, None))
+    return spec_dir / f"{file}.yaml", params
+
+
+@pytest.mark.parametrize("name", ["resnet18", "resnet50", "vgg19", "googlenet", "mobilenet_v2",
+                                  "densenet121"])
 def test_torchvision_weights_load_into_both_backends(spec_dir, torchvision, torch, name):
     reference, generator = randomized_reference(torchvision, torch, name)
-    graph = archspec.analyze(spec_dir / f"{name}.yaml")
-    ours = archspec.compile(spec_dir / f"{name}.yaml").eval()
+    spec, params = spec_of(spec_dir, name)
+    graph = archspec.analyze(spec, params)
+    ours = archspec.compile(spec, params=params).eval()
     archspec.load_reference_weights(ours, reference, graph)
     x = torch.randn(2, 3, 224, 224, generator=generator)
     with torch.no_grad():
         expected = reference(x)
         torch.testing.assert_close(ours(x), expected, rtol=0, atol=0)
-    ours_keras = archspec.compile(spec_dir / f"{name}.yaml", backend="keras")
+    ours_keras = archspec.compile(spec, backend="keras", params=params)
     archspec.load_reference_weights(ours_keras, reference, graph)
     got = np.asarray(ours_keras(x.permute(0, 2, 3, 1).numpy(), training=False))
     expected = expected.numpy()
@@ -67,25 +78,43 @@ def test_torchvision_weights_load_into_both_backends(spec_dir, torchvision, torc
 
 # Every reproduction's names and grouping are torchvision's: its state_dict loads as it is.
 STRICT = ["resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "vgg16", "vgg19",
-          "googlenet", "mobilenet_v2"]
+          "googlenet", "mobilenet_v2", "densenet121"]
 
 
 @pytest.mark.parametrize("name", STRICT)
 def test_torchvision_state_dict_loads_strictly(spec_dir, torchvision, torch, name):
     reference, generator = randomized_reference(torchvision, torch, name)
+    spec, params = spec_of(spec_dir, name)
     # vgg16 is the course's, ending in softmax: its logits are torchvision's output
-    ours = archspec.compile(spec_dir / f"{name}.yaml", logits=name == "vgg16").eval()
+    ours = archspec.compile(spec, logits=name == "vgg16", params=params).eval()
     ours.load_state_dict(reference.state_dict(), strict=True)  # no key mapping at all
     # and verify's pairing finds every layer under its own path: no pairing by position
     from archspec.backends.torch_backend import attribute_names
     from archspec.reference import reference_pairs
-    graph = archspec.analyze(spec_dir / f"{name}.yaml")
+    graph = archspec.analyze(spec, params)
     paths = attribute_names(graph)
     pairs = reference_pairs(reference, graph)
     assert pairs and all(theirs == paths[node.name] for node, theirs, _ in pairs)
     x = torch.randn(1, 3, 224, 224, generator=generator)
     with torch.no_grad():
         torch.testing.assert_close(ours(x), reference(x), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("depth", [121, 161, 169, 201])
+def test_densenet_family_counts_are_torchvision_s(spec_dir, torchvision, torch, depth):
+    """Parameters and float buffers; for densenet121 also the MACs of convolutions and linear
+    layers, counted by torch's FlopCounterMode (2 FLOPs per multiply-add) on torchvision's
+    model (tests/test_zoo.py works out the other depths' by hand)."""
+    from torch.utils.flop_counter import FlopCounterMode
+    reference = getattr(torchvision.models, f"densenet{depth}")(weights=None).eval()
+    report = archspec.check(spec_dir / "densenet.yaml", params={"depth": depth})
+    assert report.totals["trainable_params"] == sum(p.numel() for p in reference.parameters())
+    assert report.totals["non_trainable_params"] == sum(
+        b.numel() for b in reference.buffers() if b.is_floating_point())
+    if depth == 121:
+        with FlopCounterMode(display=False) as counter, torch.no_grad():
+            reference(torch.zeros(1, 3, 224, 224))
+        assert 2 * report.totals["macs"] == counter.get_total_flops()
 
 
 def verify_resnet18(spec: Path):
@@ -132,3 +161,52 @@ def test_a_torchvision_reference_after_keras_is_refused_not_a_crash(torchvision)
                             timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "import torchvision (or triton) before keras" in result.stdout
+
+
+# vit.yaml: torchvision's names, so its state_dict loads with no key mapping; the spec's
+# torch model keeps sequences channels-first, (N, features, length), where torchvision's are
+# (N, length, features), so matrix products run in another order: equal to float rounding.
+VITS = [("vit_b_16", {}), ("vit_b_32", {"patch": 32})]
+
+
+@pytest.mark.parametrize("name, params", VITS, ids=[name for name, _ in VITS])
+def test_torchvision_vit_state_dict_loads_strictly(spec_dir, torchvision, torch, name, params):
+    import gc
+    reference = getattr(torchvision.models, name)(weights=None).eval()
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():  # torchvision's head starts at zero: random values everywhere
+        for key, tensor in reference.named_parameters():
+            scale = 1.0 if ".ln" in key and key.endswith("weight") else 0.0
+            tensor.copy_(scale + 0.05 * torch.randn(tensor.shape, generator=generator))
+    graph = archspec.analyze(spec_dir / "vit.yaml", params)
+    totals = (sum(p.numel() for p in reference.parameters()),
+              sum(b.numel() for b in reference.buffers()))
+    assert totals == (sum(n.meta["trainable"] for n in graph.live()),
+                      sum(n.meta["non_trainable"] for n in graph.live()))
+    ours = archspec.compile(spec_dir / "vit.yaml", params=params).eval()
+    ours.load_state_dict(reference.state_dict(), strict=True)  # no key mapping at all
+    x = torch.randn(1, 3, 224, 224, generator=generator)
+    with torch.no_grad():
+        expected = reference(x)
+        del reference
+        gc.collect()
+        got = ours(x)
+    scale = float(expected.abs().max())
+    assert scale > 1.0  # a head of zeros would compare nothing
+    torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5 * scale)
+
+
+def test_vit_macs_are_torchs_own_count_of_its_products(spec_dir, torchvision, torch):
+    """torch's FlopCounterMode, with attention on its math kernel (whose two batched products
+    it counts; the fused CPU kernel it skips, as fvcore does), counts 2 per multiply-add of
+    vit_b_16's convolution, linear layers and attention: exactly the spec's MACs. In training
+    mode nn.MultiheadAttention takes its composite path (eval mode runs one fused operator);
+    with dropout 0 the computation is the same."""
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+    from torch.utils.flop_counter import FlopCounterMode
+    reference = torchvision.models.vit_b_16(weights=None).train()
+    with torch.no_grad(), sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as count:
+        reference(torch.zeros(1, 3, 224, 224))
+    by_operator = {str(op): flops for op, flops in count.get_flop_counts()["Global"].items()}
+    assert by_operator["aten.bmm"] == 2 * 12 * 2 * 12 * 197 * 197 * 64  # Q.K^T and A.V
+    assert count.get_total_flops() == 2 * archspec.check(spec_dir / "vit.yaml").totals["macs"]
