@@ -85,7 +85,8 @@ def _infer_node(graph: Graph, node: Node, diagnostics: list[Diagnostic]) -> None
                 "check the sizes this layer is given (units, filters, size, ...)")
         return
     for message, hint in result.warnings:
-        _report(diagnostics, node, message, hint, severity="warning")
+        if not (layer.kind == "dense" and _channel_mlp(by_name, parents[0])):
+            _report(diagnostics, node, message, hint, severity="warning")
     meta = node.meta
     meta["shape"] = result.shape
     meta["trainable"] = result.trainable
@@ -94,6 +95,16 @@ def _infer_node(graph: Graph, node: Node, diagnostics: list[Diagnostic]) -> None
     meta["resolved"] = result.resolved
     meta["input_shapes"] = shapes
     meta["rf"], meta["jump"] = _receptive_field(result.window, parents, result.shape)
+
+
+def _channel_mlp(by_name: dict, parent: Node) -> bool:
+    """Whether a Dense on a feature map reads a LayerNormalization through dense layers,
+    activations and dropout only: a per-position MLP over the channels (ConvNeXt's block,
+    MLP-Mixer's channel mixing), which Dense's forgotten-Flatten warning is not about."""
+    while parent.layer is not None and len(parent.inputs) == 1 and \
+            parent.layer.kind in ("dense", "activation", "regularization"):
+        parent = by_name[parent.inputs[0]]
+    return parent.layer is not None and parent.layer.type_name == "LayerNormalization"
 
 
 # A shape rule is a pure function of an immutable layer and its input shapes; the layer object

@@ -78,13 +78,36 @@ def _torch_module_kind(module) -> str:
 
 
 def _torch_leaves(reference) -> list[tuple[str, Any]]:
-    return [(name, m) for name, m in reference.named_modules()
-            if not list(m.children()) and (list(m.parameters(recurse=False))
-                                           or list(m.buffers(recurse=False)))]
+    """Leaf modules with weights, and the bare parameters of modules with children
+    (torchvision ConvNeXt's ``layer_scale``), each under its own path."""
+    out = []
+    for name, m in reference.named_modules():
+        if not list(m.children()):
+            if list(m.parameters(recurse=False)) or list(m.buffers(recurse=False)):
+                out.append((name, m))
+        else:
+            out += [(f"{name}.{key}" if name else key, p)
+                    for key, p in m.named_parameters(recurse=False)]
+    return out
+
+
+def _bare_parameter(item, node: Node) -> bool:
+    """A bare torch parameter pairs with a layer held as one (its slot has no torch path)."""
+    return type(item).__name__ == "Parameter" and all(
+        not slot.torch for slot in node.layer.weight_slots())
 
 
 def _keras_kind(layer) -> str:
     return _kind_of_type(type(layer).__name__)
+
+
+def _keras_layers(model) -> list:
+    """A Keras model's layers with the layers of nested models in their place
+    (keras.applications' ConvNeXt wraps its stem and downsampling in Sequential models)."""
+    out = []
+    for layer in model.layers:
+        out.extend(_keras_layers(layer) if hasattr(layer, "layers") else [layer])
+    return out
 
 
 def reference_pairs(reference, graph: Graph, keras_model=None) -> list[tuple[Node, str, Any]]:
@@ -95,7 +118,7 @@ def reference_pairs(reference, graph: Graph, keras_model=None) -> list[tuple[Nod
         ours = _weighted_nodes(graph)
         kind_of = _torch_module_kind
     else:
-        theirs = [(layer.name, layer) for layer in reference.layers if layer.weights]
+        theirs = [(layer.name, layer) for layer in _keras_layers(reference) if layer.weights]
         # Keras lists a functional model's layers in its own graph order, not the spec's:
         # pair in the order the spec's own Keras model lists them.
         from .backends import build
@@ -105,7 +128,7 @@ def reference_pairs(reference, graph: Graph, keras_model=None) -> list[tuple[Nod
     name_of = {id(item): name for name, item in theirs}
     pairs = []
     for node, item in _pair(ours, theirs):
-        if kind_of(item) != node.layer.kind:
+        if kind_of(item) != node.layer.kind and not _bare_parameter(item, node):
             raise ValueError(f"{node.type} '{node.name}' cannot take the weights of a "
                              f"{type(item).__name__} ('{name_of[id(item)]}')")
         pairs.append((node, name_of[id(item)], item))
@@ -117,7 +140,7 @@ def reference_exchange(pairs: list[tuple[Node, str, Any]], graph: Graph) -> Exch
     """The reference's weights as the exchange dict of ``graph``'s compiled models."""
     out: Exchange = {}
     for node, _, item in pairs:
-        if hasattr(item, "named_parameters"):
+        if hasattr(item, "named_parameters") or type(item).__name__ == "Parameter":
             out[node.name] = {k: torch_to_keras_array(k, to_numpy(v), node, graph)
                               for k, v in torch_slots(item, node).items()}
         else:
@@ -231,18 +254,32 @@ def randomize_statistics(reference, rng) -> None:
         with torch.no_grad():
             for module in reference.modules():
                 norm = "Norm" in type(module).__name__
+                # bare parameters (ConvNeXt's layer_scale: 1e-6 untrained, which would hide
+                # each block's branch) scale as a norm's weight does
+                bare = {key for key, _ in module.named_parameters(recurse=False)} \
+                    if list(module.children()) else set()
                 for key, tensor in list(module.named_parameters(recurse=False)) + list(
                         module.named_buffers(recurse=False)):
-                    if key == "bias" or (norm and key in ("weight", "running_mean",
-                                                          "running_var")):
-                        low = 0.5 if key in ("weight", "running_var") else -0.5
+                    if key == "bias" or key in bare or (norm and key in (
+                            "weight", "running_mean", "running_var")):
+                        low = 0.5 if key in ("weight", "running_var") or key in bare else -0.5
                         tensor.copy_(torch.from_numpy(rng.uniform(
                             low, low + 1.0, tuple(tensor.shape)).astype(np.float32)))
         return
-    for layer in reference.layers:
+    for layer in _keras_layers(reference):
         cls = layer_types().get(type(layer).__name__)
-        ranges = {slot.keras: slot.verify_range for slot in (cls.slots if cls else ())}
-        for w in layer.weights:
-            span = ranges.get(w.name) or ((-0.5, 0.5) if w.name == "bias" else None)
+        slots = cls.slots if cls else ()
+        ranges = {slot.keras: slot.verify_range for slot in slots}
+        # a weight named otherwise than its slot takes the slot's range by position, as
+        # _keras_layer_weights pairs it (ConvNeXt's LayerScale gamma is "variable")
+        positional = len(layer.weights) == len(slots)
+        for i, w in enumerate(layer.weights):
+            span = ranges.get(w.name) or ((-0.5, 0.5) if w.name == "bias" else None) or (
+                slots[i].verify_range if positional else None)
             if span is not None:
                 w.assign(rng.uniform(*span, tuple(w.shape)).astype("float32"))
+        # Keras' Normalization computes with constants it derived from its variables when it
+        # was built (keras.applications' EfficientNet input): assigning them changes nothing
+        # until it derives them again.
+        if hasattr(layer, "finalize_state"):
+            layer.finalize_state()

@@ -93,6 +93,8 @@ def compare(reference: Reference, graph: Graph, x: np.ndarray,
     for backend, ours in activations.items():
         checks = report.backends[backend] = []
         for node, their_name, item in reference.pairs:
+            if node.name not in outputs:  # a bare torch parameter: no module, no output
+                continue
             expected = outputs[node.name]
             got = ours[_ours_to_compare(node, item, graph, consumers)]
             tolerance = ATOL + RTOL * max(1.0, float(np.max(np.abs(expected), initial=0.0)))
@@ -119,18 +121,39 @@ def _ours_to_compare(node: Node, item: Any, graph: Graph, consumers: dict) -> st
 def _reference_outputs(reference: Reference, graph: Graph, x: np.ndarray) -> dict[str, Any]:
     if framework_of(reference.model) == "torch":
         return _torch_outputs(reference, x)
+    return _keras_outputs(reference, x)
+
+
+def _keras_outputs(reference: Reference, x: np.ndarray) -> dict[str, Any]:
+    """A layer of a nested Sequential (keras.applications' ConvNeXt stem) has no output in
+    the outer model's graph: the probe takes that Sequential's input, and its layers run one
+    by one from there."""
     import keras
     model = reference.model
-    probe = keras.Model(model.input, [item.output for _, _, item in reference.pairs])
-    outputs = probe(x, training=False)
+    owner = {id(inner): nested for nested in model.layers if hasattr(nested, "layers")
+             for inner in nested.layers}
+    items = [item for _, _, item in reference.pairs]
+    probed = [owner[id(item)]._inbound_nodes[0].input_tensors[0] if id(item) in owner
+              else item.output for item in items]
+    outputs = keras.Model(model.input, probed)(x, training=False)
     outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
-    return {node.name: keras_to_numpy(out) for (node, _, _), out in zip(reference.pairs, outputs)}
+    results = {}
+    for (node, _, item), out in zip(reference.pairs, outputs):
+        if id(item) in owner:
+            for inner in owner[id(item)].layers:
+                out = inner(out, training=False)
+                if inner is item:
+                    break
+        results[node.name] = keras_to_numpy(out)
+    return results
 
 
 def _torch_outputs(reference: Reference, x: np.ndarray) -> dict[str, np.ndarray]:
     import torch
     captured, handles = {}, []
     for node, _, module in reference.pairs:
+        if not hasattr(module, "register_forward_hook"):
+            continue
         # Clone: torchvision's in-place ReLUs overwrite a BatchNorm's output after the hook.
         act = torch_layer_output(node)
         handles.append(module.register_forward_hook(
@@ -145,5 +168,19 @@ def _torch_outputs(reference: Reference, x: np.ndarray) -> dict[str, np.ndarray]
     finally:
         for handle in handles:
             handle.remove()
-    return {name: (out.movedim(1, -1) if out.dim() > 2 else out).numpy()
-            for name, out in captured.items()}
+    shapes = {node.name: tuple(node.meta["shape"]) for node, _, _ in reference.pairs}
+    return {name: _channels_last(out, shapes[name]).numpy() for name, out in captured.items()}
+
+
+def _channels_last(out, shape: tuple):
+    """A torch output in the spec's channels-last layout. Modules between torchvision's
+    Permutes (ConvNeXt's LayerNorm and Linear) give channels-last outputs already; a module
+    on a pooled (C, 1, 1) map (ConvNeXt's head LayerNorm2d) stands for one on (C,)."""
+    if out.dim() <= 2 or (tuple(out.shape[1:]) == shape
+                          and tuple(out.movedim(1, -1).shape[1:]) != shape):
+        moved = out
+    else:
+        moved = out.movedim(1, -1)
+    if [d for d in moved.shape[1:] if d != 1] == [d for d in shape if d != 1]:
+        return moved.reshape(moved.shape[0], *shape)
+    return moved

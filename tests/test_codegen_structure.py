@@ -10,7 +10,7 @@ import archspec
 
 ZOO = ["alexnet", "googlenet", "inception_course", "lenet5", "mnist_ann", "mnist_cnn",
        "mobilenet_v2", "resnet", "resnet18", "resnet152", "resnet_course", "vgg16", "vgg19",
-       "densenet"]
+       "densenet", "mobilenet_v3"]
 
 
 def torch_source(spec) -> str:

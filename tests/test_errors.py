@@ -130,6 +130,20 @@ def test_dense_on_feature_map_warns_and_strict_fails(tmp_path):
         archspec.check(path, strict=True)
 
 
+def test_dense_in_a_channel_mlp_is_not_warned_about(tmp_path):
+    """After a LayerNormalization over the channels, through Dense layers and activations, a
+    Dense on a feature map is a per-position MLP (ConvNeXt's block), not a forgotten Flatten;
+    the same Dense after a convolution still warns."""
+    path = tmp_path / "m.yaml"
+    mlp = "  - LayerNormalization\n  - Dense: {units: 8}\n  - GELU\n  - Dropout: 0.1\n" \
+          "  - Dense: {units: 4}\n  - GlobalAveragePooling2D\n"
+    path.write_text(HEADER + "layers:\n  - Conv2D: {filters: 4, kernel_size: 3}\n" + mlp)
+    assert archspec.check(path, strict=True).warnings == []
+    path.write_text(HEADER + "layers:\n  - Conv2D: {filters: 4, kernel_size: 3}\n"
+                    + mlp.replace("  - LayerNormalization\n", ""))
+    assert len(archspec.check(path).warnings) == 2
+
+
 def test_unused_branch_warns(tmp_path):
     path = tmp_path / "u.yaml"
     path.write_text(HEADER + "layers:\n  - Conv2D: {filters: 4, kernel_size: 3, name: lost}\n"

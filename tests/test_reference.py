@@ -80,6 +80,66 @@ def test_densenet121_verifies_and_agrees_with_keras_applications_layer_by_layer(
             backend, result.output)
 
 
+def test_convnext_verifies_and_agrees_with_keras_applications_layer_by_layer(spec_dir,
+                                                                           backends):
+    # keras.applications' ConvNeXtTiny is the zoo's torchvision ConvNeXt with its input
+    # normalization (preprocessing=true); its stem and downsampling layers sit in nested
+    # Sequential models, which pairing and the probe look into. At 32x32 (Keras' smallest
+    # ConvNeXt input) every layer and weight is there at a twentieth of 224's work. This one
+    # run is also the convnext's zoo verify (tests/test_transfer.py leaves it out).
+    result = run_verify(str(spec_dir / "convnext.yaml"), "--set", "preprocessing=true",
+                        "--set", "image=32", "--reference", "keras.applications.ConvNeXtTiny")
+    assert result.exit_code == 0, result.output
+    assert "all 175 layers agree" in result.output
+    assert "keras.applications.ConvNeXtTiny(weights=None, input_shape=(32, 32, 3), " \
+           "classes=1000, classifier_activation=None)" in result.output
+    for backend in ("torch", "keras"):  # stem 2, 18 blocks x 5, 3 downsamplings x 2, head 2
+        assert "all 100 paired layers agree with the reference" in paired_line(
+            backend, result.output)
+
+
+def test_efficientnet_b0_keras_variant_agrees_with_keras_applications_layer_by_layer(
+        spec_dir, backends):
+    # keras=true: Rescaling(1/255) and Normalization in front, "same" padding (Keras'
+    # ZeroPadding2D + "valid" before each strided convolution), BatchNorm eps 1e-3 / momentum
+    # 0.99. The Normalization's statistics are random here too (Keras computes with constants
+    # taken from its variables, so verify has it take them again). At 64x64 every strided
+    # layer still pads asymmetrically, as at 224, for a fraction of the work. This one run is
+    # also the efficientnet's zoo verify (tests/test_transfer.py leaves it out); torchvision's
+    # definition runs in both backends against torchvision in tests/test_torchvision.py.
+    result = run_verify(str(spec_dir / "efficientnet.yaml"), "--set", "keras=true",
+                        "--set", "image=64", "--reference", "keras.applications.EfficientNetB0")
+    assert result.exit_code == 0, result.output
+    assert "all 250 layers agree" in result.output
+    assert "keras.applications.EfficientNetB0(weights=None, input_shape=(64, 64, 3), " \
+           "classes=1000, classifier_activation=None)" in result.output
+    # the Normalization; stem 2; the first block 6 (no expansion), 15 more of 8; top 2; Dense
+    for backend in ("torch", "keras"):
+        assert "all 132 paired layers agree with the reference" in paired_line(
+            backend, result.output)
+
+
+def test_mobilenet_v3_verifies_and_agrees_with_keras_applications_layer_by_layer(spec_dir,
+                                                                                backends):
+    # keras.applications' MobileNetV3Large is the zoo's torchvision MobileNetV3 with its input
+    # Rescaling, "same" padding (Keras' ZeroPadding2D + "valid" before each strided depthwise
+    # convolution), momentum 0.999 and a head of 1x1 convolutions. At 64x64 every strided layer
+    # still pads asymmetrically, as at 224. This one run is also the mobilenet_v3's zoo verify
+    # (tests/test_transfer.py leaves it out; tests/test_torchvision.py runs the torchvision
+    # definition in both backends, and test_transfer.py's keras.applications test the Small).
+    result = run_verify(str(spec_dir / "mobilenet_v3.yaml"), "--set", "preprocessing=true",
+                        "--set", "padding=same", "--set", "momentum=0.999", "--set", "head=conv",
+                        "--set", "image=64", "--reference", "keras.applications.MobileNetV3Large")
+    assert result.exit_code == 0, result.output
+    assert "all 188 layers agree" in result.output
+    assert "keras.applications.MobileNetV3Large(weights=None, input_shape=(64, 64, 3)" \
+        in result.output
+    # stem 2; 15 blocks of depthwise and projection 4, 14 expansions 2, 8 gates 2; last 2; head 2
+    for backend in ("torch", "keras"):
+        assert "all 110 paired layers agree with the reference" in paired_line(
+            backend, result.output)
+
+
 def test_a_wrong_resnet50_parts_from_keras_applications_at_the_first_layer_after_it(
         spec_dir, backends, tmp_path):
     variant = averaging_variant(tmp_path, spec_dir / "resnet.yaml", MAXPOOL)

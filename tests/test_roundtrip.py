@@ -24,7 +24,7 @@ from archspec.spec.load import validate_document
 from archspec.spec.source import parse
 
 ZOO = ["mnist_cnn", "lenet5", "vgg16", "resnet_course", "inception_course", "googlenet",
-       "mobilenet_v2", "resnet50", "densenet"]
+       "mobilenet_v2", "resnet50", "densenet", "mobilenet_v3"]
 
 
 def reload(text):

@@ -49,7 +49,10 @@ def randomized_reference(torchvision, torch, name):
 
 
 # A family file's model: the spec and the parameters that select it.
-FAMILIES = {"densenet121": ("densenet", {"depth": 121})}
+FAMILIES = {"densenet121": ("densenet", {"depth": 121}),
+            "mobilenet_v3_large": ("mobilenet_v3", {"size": "large"}),
+            "mobilenet_v3_small": ("mobilenet_v3", {"size": "small"}),
+            "efficientnet_b0": ("efficientnet", {"size": 0})}
 
 
 def spec_of(spec_dir: Path, name: str) -> tuple[Path, dict | None]:
@@ -78,7 +81,8 @@ def test_torchvision_weights_load_into_both_backends(spec_dir, torchvision, torc
 
 # Every reproduction's names and grouping are torchvision's: its state_dict loads as it is.
 STRICT = ["resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "vgg16", "vgg19",
-          "googlenet", "mobilenet_v2", "densenet121"]
+          "googlenet", "mobilenet_v2", "densenet121", "mobilenet_v3_large",
+          "mobilenet_v3_small", "efficientnet_b0"]
 
 
 @pytest.mark.parametrize("name", STRICT)
@@ -210,3 +214,176 @@ def test_vit_macs_are_torchs_own_count_of_its_products(spec_dir, torchvision, to
     by_operator = {str(op): flops for op, flops in count.get_flop_counts()["Global"].items()}
     assert by_operator["aten.bmm"] == 2 * 12 * 2 * 12 * 197 * 197 * 64  # Q.K^T and A.V
     assert count.get_total_flops() == 2 * archspec.check(spec_dir / "vit.yaml").totals["macs"]
+
+
+def test_torchvision_convnext_tiny_state_dict_loads_strictly(spec_dir, torchvision, torch):
+    """convnext.yaml: torchvision's names (features.1.0.block.0, features.1.0.layer_scale as a
+    bare (C, 1, 1) parameter), so its state_dict loads with no key mapping; the same weights
+    give its outputs in the Keras model too. Every parameter is randomized: untrained, the
+    layer scales (1e-6) would hide each block's branch and the LayerNorms would be identities.
+    The spec's torch model runs LayerNorm and Linear on channels moved last and back rather
+    than on a permuted copy, so products run in another order: equal to float rounding. And
+    torch's FlopCounterMode counts 2 per multiply-add of the convolutions and linear layers:
+    exactly the spec's MACs."""
+    import gc
+    from torch.utils.flop_counter import FlopCounterMode
+    reference = torchvision.models.convnext_tiny(weights=None).eval()
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        reference(torch.zeros(1, 3, 224, 224))
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for key, tensor in reference.named_parameters():
+            scale = 1.0 if key.endswith("layer_scale") or ("weight" in key and tensor.dim() == 1) \
+                else 0.0
+            tensor.copy_(scale + 0.05 * torch.randn(tensor.shape, generator=generator))
+    spec = spec_dir / "convnext.yaml"
+    report = archspec.check(spec)
+    assert (report.totals["trainable_params"], report.totals["non_trainable_params"]) == (
+        sum(p.numel() for p in reference.parameters()), sum(b.numel() for b in reference.buffers()))
+    assert 2 * report.totals["macs"] == counter.get_total_flops()
+    ours = archspec.compile(spec).eval()
+    ours.load_state_dict(reference.state_dict(), strict=True)  # no key mapping at all
+    x = torch.randn(2, 3, 224, 224, generator=generator)
+    with torch.no_grad():
+        expected = reference(x)
+        got = ours(x)
+    scale = float(expected.abs().max())
+    assert scale > 1.0
+    torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5 * scale)
+    del ours
+    gc.collect()
+    ours_keras = archspec.compile(spec, backend="keras")
+    archspec.load_reference_weights(ours_keras, reference, archspec.analyze(spec))
+    got = np.asarray(ours_keras(x.permute(0, 2, 3, 1).numpy(), training=False))
+    np.testing.assert_allclose(got, expected.numpy(), atol=ATOL * scale)
+
+
+# mobilenet_v3.yaml: both sizes in one file; width is torchvision's width_mult.
+MOBILENETS_V3 = [("large", 1.0), ("small", 1.0), ("large", 0.75), ("small", 0.5)]
+
+
+@pytest.mark.parametrize("size, width", MOBILENETS_V3)
+def test_torchvision_mobilenet_v3_counts_weights_and_outputs(spec_dir, torchvision, torch, size,
+                                                             width):
+    """Parameters and float buffers; torch's FlopCounterMode count of the convolutions (the
+    squeeze-excitations' 1x1 ones included) and linear layers, 2 FLOPs per multiply-add; the
+    state_dict loads with strict=True into the torch model, which gives torchvision's outputs
+    bit for bit, and into the Keras model. BatchNorm gets random statistics and affine
+    parameters, and the linear layers a wider init than torchvision's std 0.01, under which
+    the logits stay near 0 and a tolerance would hide a difference."""
+    from torch.utils.flop_counter import FlopCounterMode
+    reference = getattr(torchvision.models, f"mobilenet_v3_{size}")(
+        weights=None, width_mult=width).eval()
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        reference(torch.zeros(1, 3, 224, 224))
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for module in reference.modules():
+            if isinstance(module, torch.nn.BatchNorm2d):
+                for tensor, low in ((module.running_mean, -0.5), (module.running_var, 0.5),
+                                    (module.weight, 0.5), (module.bias, -0.5)):
+                    tensor.uniform_(low, low + 1, generator=generator)
+            elif isinstance(module, torch.nn.Linear):
+                module.weight.normal_(0, module.in_features ** -0.5, generator=generator)
+                module.bias.uniform_(-0.5, 0.5, generator=generator)
+    spec, params = spec_dir / "mobilenet_v3.yaml", {"size": size, "width": width}
+    report = archspec.check(spec, params=params)
+    assert (report.totals["trainable_params"], report.totals["non_trainable_params"]) == (
+        sum(p.numel() for p in reference.parameters()),
+        sum(b.numel() for b in reference.buffers() if b.is_floating_point()))
+    assert 2 * report.totals["macs"] == counter.get_total_flops()
+    ours = archspec.compile(spec, params=params).eval()
+    ours.load_state_dict(reference.state_dict(), strict=True)  # no key mapping at all
+    x = torch.randn(2, 3, 224, 224, generator=generator)
+    with torch.no_grad():
+        expected = reference(x)
+        torch.testing.assert_close(ours(x), expected, rtol=0, atol=0)
+    scale = float(expected.abs().max())
+    assert scale > 1.0
+    ours_keras = archspec.compile(spec, backend="keras", params=params)
+    archspec.load_reference_weights(ours_keras, reference, archspec.analyze(spec, params))
+    got = np.asarray(ours_keras(x.permute(0, 2, 3, 1).numpy(), training=False))
+    np.testing.assert_allclose(got, expected.numpy(), atol=ATOL * scale)
+
+
+@pytest.mark.parametrize("size", range(8))
+def test_efficientnet_family_counts_are_torchvision_s(spec_dir, torchvision, torch, size):
+    """Every size: parameters, float buffers, each BatchNorm's eps and momentum (B5-B7 differ
+    from B0-B4) and each block's stochastic depth probability, torchvision's modules against
+    the spec's layers of the same path. No forward pass."""
+    reference = getattr(torchvision.models, f"efficientnet_b{size}")(weights=None)
+    spec, params = spec_dir / "efficientnet.yaml", {"size": size}
+    report = archspec.check(spec, params=params)
+    assert (report.totals["trainable_params"], report.totals["non_trainable_params"]) == (
+        sum(p.numel() for p in reference.parameters()),
+        sum(b.numel() for b in reference.buffers() if b.is_floating_point()))
+    layers = {node.name: node.layer for node in archspec.analyze(spec, params).live()}
+    norms = depths = 0
+    for path, module in reference.named_modules():
+        ours = layers.get(path.replace(".", "_"))
+        if isinstance(module, torch.nn.BatchNorm2d):
+            assert (ours.epsilon, 1 - ours.momentum) == pytest.approx(
+                (module.eps, module.momentum), rel=1e-12), path
+            norms += 1
+        elif type(module).__name__ == "StochasticDepth" and ours is not None:
+            assert ours.rate == module.p, path  # blocks without a residual never apply it
+            depths += 1
+    assert norms == sum(1 for layer in layers.values() if layer.type == "BatchNormalization")
+    assert depths == sum(1 for layer in layers.values() if layer.type == "StochasticDepth") > 0
+
+
+@pytest.mark.parametrize("size", [0, 5])
+def test_torchvision_efficientnet_weights_and_outputs(spec_dir, torchvision, torch, size):
+    """B0 and B5 (BatchNorm eps 1e-3) at 224x224: torch's FlopCounterMode counts 2 per
+    multiply-add of the convolutions (the squeeze-excitations' included) and the linear layer,
+    exactly the spec's MACs; the state_dict loads with strict=True into the torch model, which
+    gives torchvision's outputs bit for bit, and into the Keras model. BatchNorm gets random
+    statistics and affine parameters, the squeeze-excitations random biases and the head a
+    wider init than torchvision's, under which every logit stays near 0."""
+    from torch.utils.flop_counter import FlopCounterMode
+    reference = getattr(torchvision.models, f"efficientnet_b{size}")(weights=None).eval()
+    spec, params = spec_dir / "efficientnet.yaml", {"size": size, "image": 224}
+    if size == 0:
+        with FlopCounterMode(display=False) as counter, torch.no_grad():
+            reference(torch.zeros(1, 3, 224, 224))
+        assert 2 * archspec.check(spec, params=params).totals["macs"] == \
+            counter.get_total_flops()
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for module in reference.modules():
+            if isinstance(module, torch.nn.BatchNorm2d):
+                for tensor, low in ((module.running_mean, -0.5), (module.running_var, 0.5),
+                                    (module.weight, 0.5), (module.bias, -0.5)):
+                    tensor.uniform_(low, low + 1, generator=generator)
+            elif isinstance(module, (torch.nn.Conv2d, torch.nn.Linear)) and \
+                    module.bias is not None:
+                module.bias.uniform_(-0.5, 0.5, generator=generator)
+                if isinstance(module, torch.nn.Linear):
+                    module.weight.normal_(0, module.in_features ** -0.5, generator=generator)
+    ours = archspec.compile(spec, params=params).eval()
+    ours.load_state_dict(reference.state_dict(), strict=True)  # no key mapping at all
+    x = torch.randn(2, 3, 224, 224, generator=generator)
+    with torch.no_grad():
+        expected = reference(x)
+        torch.testing.assert_close(ours(x), expected, rtol=0, atol=0)
+    scale = float(expected.abs().max())
+    assert scale > 1.0
+    del ours
+    ours_keras = archspec.compile(spec, backend="keras", params=params)
+    archspec.load_reference_weights(ours_keras, reference, archspec.analyze(spec, params))
+    got = np.asarray(ours_keras(x.permute(0, 2, 3, 1).numpy(), training=False))
+    np.testing.assert_allclose(got, expected.numpy(), atol=ATOL * scale)
+
+
+def test_convnext_agrees_with_torchvision_layer_by_layer(spec_dir, torchvision):
+    """`verify --reference` pairs torchvision's bare layer_scale parameters (compared at the
+    next layer: they have no module) and reads the outputs of the LayerNorm and Linear
+    modules between its Permutes, which are channels-last already, and of the head's
+    LayerNorm2d on a (C, 1, 1) map. At 64x64: every layer, a twelfth of the work."""
+    result = CliRunner().invoke(main, ["verify", str(spec_dir / "convnext.yaml"), "--set",
+                                       "image=64", "--batch", "1", "--reference",
+                                       "torchvision.models.convnext_tiny"])
+    assert result.exit_code == 0, result.output
+    for backend in ("torch", "keras"):  # 100 pairs less 18 layer scales
+        assert "all 82 paired layers agree with the reference" in paired_line(
+            backend, result.output)

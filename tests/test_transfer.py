@@ -27,9 +27,12 @@ from archspec.reference import reference_exchange, reference_pairs  # noqa: E402
 from archspec.weights import keras_weights, set_keras_weights, set_weights  # noqa: E402
 
 ROOT = Path(__file__).parent.parent
-# densenet (426 layers) is verified in tests/test_reference.py, with keras.applications'
-# DenseNet121 as the reference: one run checks what the zoo test below does, and more.
-ZOO = sorted(p.stem for p in (ROOT / "specs").glob("*.yaml") if p.stem != "densenet")
+# densenet (426 layers), convnext, mobilenet_v3 and efficientnet are verified in
+# tests/test_reference.py, with keras.applications' DenseNet121, ConvNeXtTiny, MobileNetV3Large
+# and EfficientNetB0 as the references: one run checks what the zoo test below does, and more.
+VERIFIED_WITH_REFERENCE = {"densenet", "convnext", "mobilenet_v3", "efficientnet"}
+ZOO = sorted(p.stem for p in (ROOT / "specs").glob("*.yaml")
+             if p.stem not in VERIFIED_WITH_REFERENCE)
 
 
 def assert_verified(graph):
@@ -222,6 +225,10 @@ def _perturb_batchnorm(model):
                             "epsilon": 1.001e-5}, {"classifier_activation": None}),
     ("mobilenet_v2", "MobileNetV2", {"padding": "same", "epsilon": 0.001, "momentum": 0.999},
      {"classifier_activation": None}),
+    # Rescaling in front, "same" padding, momentum 0.999, a head of 1x1 convolutions (Large:
+    # tests/test_reference.py)
+    ("mobilenet_v3", "MobileNetV3Small", {"size": "small", "preprocessing": True,
+     "padding": "same", "momentum": 0.999, "head": "conv"}, {"classifier_activation": None}),
 ])
 def test_keras_applications_weights_load_into_both_backends(spec_dir, spec, application, params,
                                                             extra, released):
@@ -233,6 +240,8 @@ def test_keras_applications_weights_load_into_both_backends(spec_dir, spec, appl
     ours_keras = archspec.compile(spec_dir / f"{spec}.yaml", backend="keras", params=params)
     exchange = reference_exchange(reference_pairs(reference, graph, ours_keras), graph)
     x = np.random.default_rng(0).random((2, 224, 224, 3), dtype=np.float32)
+    if any(type(layer).__name__ == "Rescaling" for layer in reference.layers):
+        x *= 255  # it takes pixels: values in [0, 1) would all come out near one value
     expected = to_numpy(reference(x, training=False))
     del reference
     gc.collect()
