@@ -64,79 +64,47 @@ def test_resnet50_agrees_with_keras_applications_layer_by_layer(spec_dir, backen
             backend, result.output)
 
 
-def test_densenet121_verifies_and_agrees_with_keras_applications_layer_by_layer(spec_dir,
-                                                                              backends):
-    # Keras' DenseNet121 is the zoo's torchvision DenseNet with Keras' BatchNorm epsilon and
-    # momentum; its ZeroPadding2D layers mean what the spec's paddings do. This one run is also
-    # the densenet's zoo verify (tests/test_transfer.py leaves it out): analysis, torch, Keras.
-    result = run_verify(str(spec_dir / "densenet.yaml"), "--set", "epsilon=1.001e-5",
-                        "--set", "momentum=0.99", "--reference", "keras.applications.DenseNet121")
+# Each run is also that spec's zoo verify (tests/test_transfer.py leaves these specs out):
+# analysis, torch and Keras per layer, and both backends against the keras.applications model.
+# - densenet: Keras' DenseNet121 is torchvision's with Keras' BatchNorm epsilon and momentum;
+#   its ZeroPadding2D layers mean what the spec's paddings do. Paired: 120 convolutions, 121
+#   BatchNorms, 1 Dense.
+# - convnext: ConvNeXtTiny is torchvision's with its input normalization; its stem and
+#   downsampling layers sit in nested Sequential models, which pairing and the probe look into.
+#   At 32x32 (Keras' smallest ConvNeXt input) every layer and weight is there at a twentieth
+#   of 224's work. Paired: stem 2, 18 blocks x 5, 3 downsamplings x 2, head 2.
+# - efficientnet, keras=true: Rescaling(1/255) and Normalization in front, "same" padding
+#   (Keras' ZeroPadding2D + "valid" before each strided convolution), BatchNorm eps 1e-3 /
+#   momentum 0.99. The Normalization's statistics are random too (Keras computes with
+#   constants taken from its variables, so verify has it take them again). At 64x64 every
+#   strided layer still pads asymmetrically, as at 224. Paired: the Normalization; stem 2;
+#   the first block 6 (no expansion), 15 more of 8; top 2; Dense. torchvision's definition
+#   runs in both backends against torchvision in tests/test_torchvision.py.
+# - mobilenet_v3: MobileNetV3Large is torchvision's with its input Rescaling, "same" padding,
+#   momentum 0.999 and a head of 1x1 convolutions. Paired: stem 2; 15 blocks of depthwise and
+#   projection 4, 14 expansions 2, 8 gates 2; last 2; head 2 (test_transfer.py's
+#   keras.applications test runs the Small).
+KERAS_APPLICATIONS = [
+    ("densenet", ["epsilon=1.001e-5", "momentum=0.99"], "DenseNet121", 224, 426, 242),
+    ("convnext", ["preprocessing=true", "image=32"], "ConvNeXtTiny", 32, 175, 100),
+    ("efficientnet", ["keras=true", "image=64"], "EfficientNetB0", 64, 250, 132),
+    ("mobilenet_v3", ["preprocessing=true", "padding=same", "momentum=0.999", "head=conv",
+                      "image=64"], "MobileNetV3Large", 64, 188, 110),
+]
+
+
+@pytest.mark.parametrize("spec, sets, application, size, layers, paired", KERAS_APPLICATIONS)
+def test_zoo_family_verifies_and_agrees_with_keras_applications_layer_by_layer(
+        spec_dir, backends, spec, sets, application, size, layers, paired):
+    options = [part for value in sets for part in ("--set", value)]
+    result = run_verify(str(spec_dir / f"{spec}.yaml"), *options,
+                        "--reference", f"keras.applications.{application}")
     assert result.exit_code == 0, result.output
-    assert "all 426 layers agree" in result.output
-    assert "keras.applications.DenseNet121(weights=None, input_shape=(224, 224, 3), " \
-           "classes=1000, classifier_activation=None)" in result.output
-    for backend in ("torch", "keras"):  # 120 convolutions, 121 BatchNorms, 1 Dense
-        assert "all 242 paired layers agree with the reference" in paired_line(
-            backend, result.output)
-
-
-def test_convnext_verifies_and_agrees_with_keras_applications_layer_by_layer(spec_dir,
-                                                                           backends):
-    # keras.applications' ConvNeXtTiny is the zoo's torchvision ConvNeXt with its input
-    # normalization (preprocessing=true); its stem and downsampling layers sit in nested
-    # Sequential models, which pairing and the probe look into. At 32x32 (Keras' smallest
-    # ConvNeXt input) every layer and weight is there at a twentieth of 224's work. This one
-    # run is also the convnext's zoo verify (tests/test_transfer.py leaves it out).
-    result = run_verify(str(spec_dir / "convnext.yaml"), "--set", "preprocessing=true",
-                        "--set", "image=32", "--reference", "keras.applications.ConvNeXtTiny")
-    assert result.exit_code == 0, result.output
-    assert "all 175 layers agree" in result.output
-    assert "keras.applications.ConvNeXtTiny(weights=None, input_shape=(32, 32, 3), " \
-           "classes=1000, classifier_activation=None)" in result.output
-    for backend in ("torch", "keras"):  # stem 2, 18 blocks x 5, 3 downsamplings x 2, head 2
-        assert "all 100 paired layers agree with the reference" in paired_line(
-            backend, result.output)
-
-
-def test_efficientnet_b0_keras_variant_agrees_with_keras_applications_layer_by_layer(
-        spec_dir, backends):
-    # keras=true: Rescaling(1/255) and Normalization in front, "same" padding (Keras'
-    # ZeroPadding2D + "valid" before each strided convolution), BatchNorm eps 1e-3 / momentum
-    # 0.99. The Normalization's statistics are random here too (Keras computes with constants
-    # taken from its variables, so verify has it take them again). At 64x64 every strided
-    # layer still pads asymmetrically, as at 224, for a fraction of the work. This one run is
-    # also the efficientnet's zoo verify (tests/test_transfer.py leaves it out); torchvision's
-    # definition runs in both backends against torchvision in tests/test_torchvision.py.
-    result = run_verify(str(spec_dir / "efficientnet.yaml"), "--set", "keras=true",
-                        "--set", "image=64", "--reference", "keras.applications.EfficientNetB0")
-    assert result.exit_code == 0, result.output
-    assert "all 250 layers agree" in result.output
-    assert "keras.applications.EfficientNetB0(weights=None, input_shape=(64, 64, 3), " \
-           "classes=1000, classifier_activation=None)" in result.output
-    # the Normalization; stem 2; the first block 6 (no expansion), 15 more of 8; top 2; Dense
-    for backend in ("torch", "keras"):
-        assert "all 132 paired layers agree with the reference" in paired_line(
-            backend, result.output)
-
-
-def test_mobilenet_v3_verifies_and_agrees_with_keras_applications_layer_by_layer(spec_dir,
-                                                                                backends):
-    # keras.applications' MobileNetV3Large is the zoo's torchvision MobileNetV3 with its input
-    # Rescaling, "same" padding (Keras' ZeroPadding2D + "valid" before each strided depthwise
-    # convolution), momentum 0.999 and a head of 1x1 convolutions. At 64x64 every strided layer
-    # still pads asymmetrically, as at 224. This one run is also the mobilenet_v3's zoo verify
-    # (tests/test_transfer.py leaves it out; tests/test_torchvision.py runs the torchvision
-    # definition in both backends, and test_transfer.py's keras.applications test the Small).
-    result = run_verify(str(spec_dir / "mobilenet_v3.yaml"), "--set", "preprocessing=true",
-                        "--set", "padding=same", "--set", "momentum=0.999", "--set", "head=conv",
-                        "--set", "image=64", "--reference", "keras.applications.MobileNetV3Large")
-    assert result.exit_code == 0, result.output
-    assert "all 188 layers agree" in result.output
-    assert "keras.applications.MobileNetV3Large(weights=None, input_shape=(64, 64, 3)" \
+    assert f"all {layers} layers agree" in result.output
+    assert f"keras.applications.{application}(weights=None, input_shape=({size}, {size}, 3)" \
         in result.output
-    # stem 2; 15 blocks of depthwise and projection 4, 14 expansions 2, 8 gates 2; last 2; head 2
     for backend in ("torch", "keras"):
-        assert "all 110 paired layers agree with the reference" in paired_line(
+        assert f"all {paired} paired layers agree with the reference" in paired_line(
             backend, result.output)
 
 
