@@ -292,14 +292,7 @@ def test_torchvision_mobilenet_v3_counts_weights_and_outputs(spec_dir, torchvisi
         sum(p.numel() for p in reference.parameters()),
         sum(b.numel() for b in reference.buffers() if b.is_floating_point()))
     assert 2 * report.totals["macs"] == counter.get_total_flops()
-    ours = archspec.compile(spec, params=params).eval()
-    ours.load_state_dict(reference.state_dict(), strict=True)  # no key mapping at all
-    x = torch.randn(2, 3, 224, 224, generator=generator)
-    with torch.no_grad():
-        expected = reference(x)
-        torch.testing.assert_close(ours(x), expected, rtol=0, atol=0)
-    scale = float(expected.abs().max())
-    assert scale > 1.0
+    x, expected, scale = _loads_strictly_and_computes_the_same(spec, params, reference, generator)
     ours_keras = archspec.compile(spec, backend="keras", params=params)
     archspec.load_reference_weights(ours_keras, reference, archspec.analyze(spec, params))
     got = np.asarray(ours_keras(x.permute(0, 2, 3, 1).numpy(), training=False))
@@ -360,15 +353,7 @@ def test_torchvision_efficientnet_weights_and_outputs(spec_dir, torchvision, tor
                 module.bias.uniform_(-0.5, 0.5, generator=generator)
                 if isinstance(module, torch.nn.Linear):
                     module.weight.normal_(0, module.in_features ** -0.5, generator=generator)
-    ours = archspec.compile(spec, params=params).eval()
-    ours.load_state_dict(reference.state_dict(), strict=True)  # no key mapping at all
-    x = torch.randn(2, 3, 224, 224, generator=generator)
-    with torch.no_grad():
-        expected = reference(x)
-        torch.testing.assert_close(ours(x), expected, rtol=0, atol=0)
-    scale = float(expected.abs().max())
-    assert scale > 1.0
-    del ours
+    x, expected, scale = _loads_strictly_and_computes_the_same(spec, params, reference, generator)
     ours_keras = archspec.compile(spec, backend="keras", params=params)
     archspec.load_reference_weights(ours_keras, reference, archspec.analyze(spec, params))
     got = np.asarray(ours_keras(x.permute(0, 2, 3, 1).numpy(), training=False))
@@ -387,3 +372,19 @@ def test_convnext_agrees_with_torchvision_layer_by_layer(spec_dir, torchvision):
     for backend in ("torch", "keras"):  # 100 pairs less 18 layer scales
         assert "all 82 paired layers agree with the reference" in paired_line(
             backend, result.output)
+
+
+def _loads_strictly_and_computes_the_same(spec, params, reference, generator):
+    """The compiled spec takes the reference's state_dict with no key mapping and gives
+    bit-identical outputs, large enough (> 1) that the tolerance elsewhere means something:
+    (input, reference output, its largest magnitude)."""
+    import torch  # the module: the `torch` fixture shadows it at module level
+    ours = archspec.compile(spec, params=params).eval()
+    ours.load_state_dict(reference.state_dict(), strict=True)
+    x = torch.randn(2, 3, 224, 224, generator=generator)
+    with torch.no_grad():
+        expected = reference(x)
+        torch.testing.assert_close(ours(x), expected, rtol=0, atol=0)
+    scale = float(expected.abs().max())
+    assert scale > 1.0
+    return x, expected, scale
