@@ -13,6 +13,7 @@ import yaml
 from spec_strategies import STRATEGIES
 
 import archspec
+from archspec import onnx_export
 from archspec.backends import keras_codegen, torch_codegen
 from archspec.backends.common import emitter_registry
 from archspec.ops.base import (
@@ -84,7 +85,8 @@ def completeness_problems(name, cls, cases=CASES):
         problems.append(f"{name}: no case row in tests/layer_cases.yaml (add "
                         f"`- {{layer: {name}, input: [...], shape: [...]}}`)")
     for module, path in ((torch_codegen, "archspec/backends/torch_codegen.py"),
-                         (keras_codegen, "archspec/backends/keras_codegen.py")):
+                         (keras_codegen, "archspec/backends/keras_codegen.py"),
+                         (onnx_export, "archspec/onnx_export/emit_*.py")):
         if name not in module.EMITTERS:
             problems.append(f"{name}: no emitter in {path} (add a function decorated "
                             f"@emits({name!r}))")
@@ -124,7 +126,8 @@ def test_checker_reports_each_missing_piece():
         REGISTRY.pop("FakeScale", None)
     report = "\n".join(problems)
     for piece in ("tests/layer_cases.yaml", "archspec/backends/torch_codegen.py",
-                  "archspec/backends/keras_codegen.py", "set `kind`",
+                  "archspec/backends/keras_codegen.py", "archspec/onnx_export/emit_*.py",
+                  "set `kind`",
                   "tests/spec_strategies.py", "archspec/__init__.py"):
         assert piece in report, (piece, report)
     assert all(p.startswith("FakeScale: ") for p in problems)
@@ -152,8 +155,8 @@ def test_emitter_registries_refuse_a_type_twice():
 def test_the_checked_modules_import_no_framework():
     code = ("import sys; sys.path.insert(0, 'tests'); import spec_strategies, archspec; "
             "import archspec.backends.torch_codegen, archspec.backends.keras_codegen, "
-            "archspec.weights, archspec.reference, archspec.verification; "
-            "print(sorted({'torch', 'keras', 'tensorflow', 'jax'} & set(sys.modules)))")
+            "archspec.weights, archspec.reference, archspec.verification, archspec.onnx_export; "
+            "print(sorted({'torch', 'keras', 'tensorflow', 'jax', 'onnx'} & set(sys.modules)))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             cwd=Path(__file__).parent.parent, check=True)
     assert result.stdout.strip() == "[]", result.stdout + result.stderr

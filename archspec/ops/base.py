@@ -217,6 +217,10 @@ class Layer(BaseModel, metaclass=Documented):
         """Keras name → Keras shape of each of ``weight_slots()``, for these input shapes."""
         return {}
 
+    def initial_weights(self) -> dict[str, Any]:
+        """Weights whose start the spec gives (Normalization's mean): name → value."""
+        return {}
+
     def index_bound(self) -> Optional[int]:
         """For a layer whose input holds integer indices (Embedding), how many there are:
         ``verify`` then draws the model's input from range(bound) instead of floats."""

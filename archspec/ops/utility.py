@@ -111,6 +111,9 @@ class Normalization(Layer):
         _, size = self._size(inputs[0], channels_first)
         return {"mean": (size,), "variance": (size,), "count": ()}
 
+    def initial_weights(self) -> dict[str, Any]:
+        return {"mean": self.mean, "variance": self.variance, "count": 0}
+
     def infer(self, inputs: list[Shape], channels_first: bool = False) -> Inferred:
         (shape,) = inputs
         axis, size = self._size(shape, channels_first)
@@ -138,6 +141,9 @@ class LayerScale(Layer):
     def weight_shapes(self, inputs: list[Shape], channels_first: bool = False
                       ) -> dict[str, Shape]:
         return {"gamma": (inputs[0][-1],)}
+
+    def initial_weights(self) -> dict[str, Any]:
+        return {"gamma": self.init_values}
 
     def infer(self, inputs: list[Shape], channels_first: bool = False) -> Inferred:
         (shape,) = inputs
