@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The Keras tests on Keras' torch and JAX backends, in the environment .ci/run made plus jax and
-# jaxlib (CPU wheels). .ci/run covers TensorFlow, and its tests/test_keras_backends_agree.py
-# compares the three backends' outputs. Here the random-spec tests draw fewer examples, and the
+# jaxlib (CPU wheels), after tests/test_keras_backends_agree.py, which runs a zoo on the three
+# backends side by side and compares their outputs. .ci/run's main suite covers TensorFlow. Here the random-spec tests draw fewer examples, and the
 # 224x224 zoo networks, keras.applications, the course models and the training example are left
 # out: they repeat layers the layer table, the random specs and the small zoo specs already run
 # on this backend, and JAX compiles every new shape (measured: 1 min torch, 3 min JAX, on two
@@ -14,6 +14,9 @@ if ! .venv/bin/python -c "import jax" 2>/dev/null; then
 fi
 export ARCHSPEC_KERAS_EXAMPLES="${ARCHSPEC_KERAS_EXAMPLES:-10}"
 export TF_CPP_MIN_LOG_LEVEL=3
+echo "== the three Keras backends side by side"
+ARCHSPEC_CROSS_BACKEND=1 .venv/bin/python -m pytest -q -p no:cacheprovider \
+    tests/test_keras_backends_agree.py
 large="resnet34 or resnet50 or resnet101 or resnet152 or vgg16 or vgg19 or googlenet"
 large="$large or mobilenet_v2 or alexnet or inception_course or vit"
 large="$large or course_models or keras_applications or digits_parity"

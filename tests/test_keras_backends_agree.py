@@ -19,6 +19,13 @@ import pytest
 pytest.importorskip("keras")
 pytest.importorskip("torch")  # verify compares with the torch model
 
+# Three backend processes side by side take a minute on two cores: CI runs them in its Keras
+# backends step (.ci/keras_backends.sh sets ARCHSPEC_CROSS_BACKEND=1), beside the runs of the
+# Keras tests on the torch and JAX backends, rather than in the main suite.
+pytestmark = pytest.mark.skipif(os.environ.get("ARCHSPEC_CROSS_BACKEND") != "1",
+                                reason="the cross-backend comparison runs in "
+                                       ".ci/keras_backends.sh (ARCHSPEC_CROSS_BACKEND=1)")
+
 import archspec  # noqa: E402
 
 ROOT = Path(__file__).parent.parent

@@ -219,8 +219,9 @@ def _perturb_batchnorm(model):
 
 @pytest.mark.reference
 @pytest.mark.parametrize("spec, application, params, extra", [
-    ("vgg16", "VGG16", None, {}),  # the course's VGG-16 ends in softmax, as Keras' does
-    ("vgg19", "VGG19", None, {"classifier_activation": None}),  # torchvision's: logits
+    # The course's VGG-16 ends in softmax, as Keras' does: both are compared before it. VGG-19
+    # differs only in depth; torchvision's is its reference (tests/test_torchvision.py).
+    ("vgg16", "VGG16", None, {"classifier_activation": None}),
     ("resnet", "ResNet50", {"depth": 50, "bias": True, "stride_in_1x1": True,
                             "epsilon": 1.001e-5}, {"classifier_activation": None}),
     ("mobilenet_v2", "MobileNetV2", {"padding": "same", "epsilon": 0.001, "momentum": 0.999},
@@ -236,8 +237,10 @@ def test_keras_applications_weights_load_into_both_backends(spec_dir, spec, appl
     # made this the suite's peak (6.4 GB).
     reference = getattr(keras.applications, application)(weights=None, **extra)
     _perturb_batchnorm(reference)
-    graph = archspec.analyze(spec_dir / f"{spec}.yaml", params)
-    ours_keras = archspec.compile(spec_dir / f"{spec}.yaml", backend="keras", params=params)
+    logits = spec == "vgg16"
+    graph = archspec.analyze(spec_dir / f"{spec}.yaml", params, logits=logits)
+    ours_keras = archspec.compile(spec_dir / f"{spec}.yaml", backend="keras", params=params,
+                                  logits=logits)
     exchange = reference_exchange(reference_pairs(reference, graph, ours_keras), graph)
     x = np.random.default_rng(0).random((2, 224, 224, 3), dtype=np.float32)
     if any(type(layer).__name__ == "Rescaling" for layer in reference.layers):
@@ -252,7 +255,8 @@ def test_keras_applications_weights_load_into_both_backends(spec_dir, spec, appl
     del ours_keras
     keras.backend.clear_session()
     gc.collect()
-    ours_torch = archspec.compile(spec_dir / f"{spec}.yaml", backend="torch", params=params)
+    ours_torch = archspec.compile(spec_dir / f"{spec}.yaml", backend="torch", params=params,
+                                  logits=logits)
     set_weights(ours_torch, graph, exchange)
     got = ours_torch.eval()(torch.from_numpy(x).permute(0, 3, 1, 2)).detach().numpy()
     np.testing.assert_allclose(got, expected, atol=ATOL * scale)
