@@ -170,11 +170,14 @@ def compile_command(spec: str, backend: str, output: str | None, save: str | Non
 @click.option("--reference", metavar="NAME",
               help="Also compare with the model SPEC reproduces, untrained: "
                    "keras.applications.<Name> or torchvision.models.<name>.")
+@click.option("--onnx", "with_onnx", is_flag=True,
+              help="Also export SPEC to ONNX and compare onnxruntime's output of every layer "
+                   "with the torch model's, same weights (needs archspec[onnx]).")
 @_extends_root
 @_max_layers
 @_max_params
 def verify(spec: str, sets: tuple[str, ...], batch: int, seed: int,
-           reference: str | None) -> None:
+           reference: str | None, with_onnx: bool) -> None:
     """Check SPEC end to end: analysis vs the torch and Keras models layer by layer (shapes,
     parameters), then move Keras' weights into torch and compare every layer's activations on
     one random batch. With --reference, both models take the reference's weights instead and
@@ -207,7 +210,11 @@ def verify(spec: str, sets: tuple[str, ...], batch: int, seed: int,
     render_verify(report, graph, console)
     if report.reference is not None:
         render_reference(report.reference, console)
-    sys.exit(EXIT_OK if report.passed else EXIT_INVALID)
+    passed = report.passed
+    if with_onnx:
+        from .cli_export import verify_onnx_line
+        passed = verify_onnx_line(graph, batch, seed, console) and passed
+    sys.exit(EXIT_OK if passed else EXIT_INVALID)
 
 
 @main.command()

@@ -83,3 +83,25 @@ def export_command(spec: str, fmt: str, output: str, weights: str | None, seed: 
         sys.exit(EXIT_INVALID)
     click.echo(f"wrote {output} ({fmt}, opset {OPSET}, {len(graph.live()) - 1} layers{where})",
                err=True)
+
+
+def verify_onnx_line(graph, batch: int, seed: int, console) -> bool:
+    """``verify --onnx``: one line, as ``--reference`` prints, and whether it passed."""
+    try:
+        from .onnx_export.verify import verify_onnx
+        import onnxruntime  # noqa: F401
+    except ImportError as exc:
+        raise click.UsageError(f"--onnx needs onnx and onnxruntime: pip install "
+                               f"'archspec[onnx]' ({exc})") from None
+    report = verify_onnx(graph, batch=batch, seed=seed)
+    first = report.first_difference()
+    if report.error is not None:
+        console.print(f"[red]FAIL[/red] onnx: {report.error}", soft_wrap=True)
+    elif first is not None:
+        console.print(f"[red]FAIL[/red] onnx: parts from torch at layer '{first.name}': "
+                      f"max |diff| {first.max_diff:.3g}", soft_wrap=True)
+    else:
+        worst = max((layer.max_diff for layer in report.layers), default=0.0)
+        console.print(f"[green]onnx: all {len(report.layers)} layers agree with torch[/green] "
+                      f"(onnxruntime, max |diff| {worst:.1e})", soft_wrap=True)
+    return report.passed

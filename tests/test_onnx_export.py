@@ -238,3 +238,24 @@ def test_export_command_errors_are_clear(tmp_path):
     assert invalid.exit_code == 1 and "bad.yaml:5" in invalid.output
     assert not (tmp_path / "m.onnx").exists()
     assert "Traceback" not in wrong.output + missing.output + invalid.output
+
+
+def test_verify_onnx_compares_every_layer_and_names_the_first_that_parts(monkeypatch):
+    result = _run_cli("verify", str(ROOT / "specs" / "lenet5.yaml"), "--onnx")
+    assert result.exit_code == 0, result.output
+    assert "onnx: all" in result.output and "layers agree with torch" in result.output
+
+    from archspec.onnx_export import EMITTERS
+    from archspec.onnx_export.verify import verify_onnx
+    original = EMITTERS["MaxPooling2D"]
+
+    def shifted(ctx):  # a pooling that is off by a little: every layer after it parts too
+        y, layout = original(ctx)
+        return ctx.op("Add", [y, ctx.const("oops", 1e-3)]), layout
+
+    monkeypatch.setitem(EMITTERS, "MaxPooling2D", shifted)
+    graph = archspec.analyze(ROOT / "specs" / "mnist_cnn.yaml")
+    report = verify_onnx(graph)
+    assert not report.passed and report.first_difference().name == "max_pooling2d_1"
+    failed = _run_cli("verify", str(ROOT / "specs" / "mnist_cnn.yaml"), "--onnx")
+    assert failed.exit_code == 1 and "parts from torch at layer 'max_pooling2d_1'" in failed.output
