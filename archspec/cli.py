@@ -270,9 +270,12 @@ def schema() -> None:
     click.echo(json.dumps(spec_schema(), indent=2))
 
 
-from .cli_export import export_command  # noqa: E402 - click only; it imports the rest lazily
+# Commands with modules of their own: each imports only click at first, the rest when it runs.
+from .cli_export import export_command  # noqa: E402
+from .cli_import import import_command  # noqa: E402
 
-main.add_command(export_command)
+for _command in (import_command, export_command):
+    main.add_command(_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

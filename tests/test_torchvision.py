@@ -388,3 +388,82 @@ def _loads_strictly_and_computes_the_same(spec, params, reference, generator):
     scale = float(expected.abs().max())
     assert scale > 1.0
     return x, expected, scale
+
+
+# --- `archspec import` of torchvision's models (archspec.importing.fx) --------------------------
+
+IMPORTED = {"resnet18": {}, "vgg16": {}, "mobilenet_v2": {},
+            "googlenet": {"aux_logits": False, "init_weights": False},
+            # as pretrained weights set it: the input renormalized channel by channel, which
+            # the import reads as one per-channel Rescaling
+            "googlenet_transform_input": {"aux_logits": False, "init_weights": False,
+                                          "transform_input": True},
+            "efficientnet_b0": {}}
+
+
+@pytest.mark.parametrize("name", list(IMPORTED))
+def test_import_torchvision_model_counts_and_outputs_in_both_backends(torchvision, torch, name):
+    """The imported (and folded) spec counts torchvision's parameters and buffers, and with
+    the imported weights computes torchvision's outputs in torch and in Keras."""
+    from archspec.importing.fold import fold
+    from archspec.importing.fx import read_torch
+    from archspec.weights import torch_to_keras_array
+    reference = getattr(torchvision.models, name.split("_transform")[0])(
+        weights=None, **IMPORTED[name]).eval()
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for module in reference.modules():
+            if isinstance(module, torch.nn.BatchNorm2d):
+                module.running_mean.uniform_(-0.5, 0.5, generator=generator)
+                module.running_var.uniform_(0.5, 1.5, generator=generator)
+    flat = read_torch(reference, (3, 224, 224), weights=True)
+    folded = fold(flat)
+    spec = folded.document
+    report = archspec.check(spec)
+    assert report.totals["trainable_params"] == sum(p.numel() for p in reference.parameters())
+    assert report.totals["non_trainable_params"] == sum(
+        b.numel() for b in reference.buffers() if b.is_floating_point())
+    graph = archspec.analyze(spec)
+    exchange = {}
+    for layer in flat.layers:
+        if layer.weights:
+            node = graph[folded.renames.get(layer.name, layer.name)]
+            exchange[node.name] = {key: torch_to_keras_array(key, value, node, graph)
+                                   for key, value in layer.weights.items()}
+    x = torch.randn(2, 3, 224, 224, generator=generator)
+    ours = archspec.compile(spec).eval()
+    archspec.set_weights(ours, graph, exchange)
+    with torch.no_grad():
+        expected = reference(x)
+        got = ours(x)
+    expected = expected.numpy()
+    tolerance = ATOL * max(1.0, np.abs(expected).max())
+    np.testing.assert_allclose(got.numpy(), expected, rtol=0, atol=tolerance)
+    ours_keras = archspec.compile(spec, backend="keras")
+    archspec.set_weights(ours_keras, graph, exchange)
+    got = np.asarray(ours_keras(x.permute(0, 2, 3, 1).numpy(), training=False))
+    np.testing.assert_allclose(got, expected, rtol=0, atol=tolerance)
+
+
+def test_import_of_shufflenet_names_each_op_archspec_lacks_and_its_source_line(torchvision):
+    """ShuffleNetV2's channel shuffle (view, transpose) and its split (chunk) have no layer:
+    one error lists every such node with torchvision's file, line and code, and the module
+    it sits in."""
+    from archspec.importing.flat import UnsupportedModel
+    from archspec.importing.fx import read_torch
+    reference = torchvision.models.shufflenet_v2_x0_5(weights=None)
+    with pytest.raises(UnsupportedModel) as info:
+        read_torch(reference, (3, 224, 224))
+    problems = info.value.errors
+    source = Path(torchvision.models.shufflenetv2.__file__).read_text().splitlines()
+    for problem in problems:
+        assert problem.location.file == torchvision.models.shufflenetv2.__file__
+        assert source[problem.location.line - 1].strip() in problem.message
+    transposes = [p for p in problems if p.message.startswith("call_function torch.transpose")]
+    chunks = [p for p in problems if p.message.startswith("call_method Tensor.chunk")]
+    # one channel shuffle per InvertedResidual (4 + 8 + 4 of them); the 13 that are not the
+    # first of their stage split their input first. Nothing else: the parts chunk returns
+    # are not blamed again, nor what reads them
+    assert len(transposes) == 16 and len(chunks) == 13 and len(problems) == 29
+    assert "in 'stage2.0' (InvertedResidual), in channel_shuffle()" in transposes[0].message
+    assert "x1, x2 = x.chunk(2, dim=1)" in chunks[0].message
