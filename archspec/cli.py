@@ -273,8 +273,9 @@ def schema() -> None:
 # Commands with modules of their own: each imports only click at first, the rest when it runs.
 from .cli_export import export_command  # noqa: E402
 from .cli_import import import_command  # noqa: E402
+from .cli_plugins import plugins_command  # noqa: E402
 
-for _command in (import_command, export_command):
+for _command in (import_command, export_command, plugins_command):
     main.add_command(_command)
 
 

@@ -22,9 +22,10 @@ from archspec.ops.base import (
     Inferred,
     Layer,
     layer_types,
-    product,
 )
-from archspec.weights import LAYOUTS
+from archspec.ops.plugins import plugin_types
+from archspec.plugins import problems as plugin_problems
+from archspec.plugins import slot_problems
 
 CASES_FILE = Path(__file__).parent / "layer_cases.yaml"
 CASES = yaml.safe_load(CASES_FILE.read_text())
@@ -45,40 +46,17 @@ def _rows(name, cases):
 
 
 def _slot_problems(name, cls, cases):
-    """Each case row's parameters against the slots the layer declares for those arguments."""
-    source = cls.__module__.replace(".", "/") + ".py"
-    problems = []
-    for args, inputs in _rows(name, cases):
-        layer = cls.model_validate(args)
-        inferred: Inferred = layer.infer(inputs)
-        slots = layer.weight_slots()
-        if not slots:
-            if inferred.trainable or inferred.non_trainable:
-                problems.append(f"{name}: has parameters (args {args}) but declares no weight "
-                                f"slots: set `slots` on its class in {source}")
-            continue
-        shapes = layer.weight_shapes(inputs)
-        missing = [s.keras for s in slots if s.keras not in shapes]
-        if missing:
-            problems.append(f"{name}: weight_shapes() in {source} gives no shape for {missing}")
-            continue
-        bad = [s.layout for s in slots if s.layout not in LAYOUTS]
-        if bad:
-            problems.append(f"{name}: slot layouts {bad} are not among {sorted(LAYOUTS)} "
-                            f"(archspec/weights.py converts those)")
-        for trainable, counted in ((True, inferred.trainable),
-                                   (False, inferred.non_trainable)):
-            size = sum(product(shapes[s.keras]) for s in slots if s.trainable == trainable)
-            if size != counted:
-                what = "trainable" if trainable else "non-trainable"
-                problems.append(f"{name}: its {what} weight slots hold {size} values for args "
-                                f"{args}, the analysis counts {counted}: fix `slots` or "
-                                f"weight_shapes() in {source}")
-    return problems
+    """Each case row's parameters against the slots the layer declares for those arguments
+    (archspec.plugins runs the same check on a plugin's types)."""
+    return slot_problems(name, cls, list(_rows(name, cases)))
 
 
 def completeness_problems(name, cls, cases=CASES):
-    """What ``name`` lacks, one message per missing piece, naming the file to edit."""
+    """What ``name`` lacks, one message per missing piece, naming the file to edit. A plugin's
+    type (an installed package's) is checked by archspec.plugins.problems: its case rows come
+    from the plugin, ONNX is optional, and it needs no strategy or archspec export."""
+    if name in plugin_types():
+        return plugin_problems(name)
     source = cls.__module__.replace(".", "/") + ".py"
     problems = []
     if not any(True for _ in _rows(name, cases)):

@@ -6,8 +6,10 @@ import pytest
 import yaml
 
 from archspec.ops.base import layer_types
+from archspec.ops.plugins import cases as plugin_cases
 
-CASES = yaml.safe_load((Path(__file__).parent / "layer_cases.yaml").read_text())
+# The installed plugins' types are checked as the built-in ones, from the rows they bring.
+CASES = yaml.safe_load((Path(__file__).parent / "layer_cases.yaml").read_text()) + plugin_cases()
 
 
 def _type_and_args(entry):

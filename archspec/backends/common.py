@@ -21,6 +21,7 @@ from .._version import __version__
 from ..errors import Diagnostic, UnsupportedError
 from ..ir.graph import Graph, Node
 from ..ir.logits import LOGITS_OF, SQUASHING, output_activation
+from ..ops.plugins import attach_table
 
 _NOT_IDENTIFIER = re.compile(r"[^0-9A-Za-z_]")
 
@@ -268,10 +269,13 @@ class LayerContext:
         return self.node.meta["shape"]
 
 
-def emitter_registry() -> tuple[dict[str, Callable], Callable]:
+def emitter_registry(backend: str | None = None) -> tuple[dict[str, Callable], Callable]:
     """A backend's table of emitters by layer type, and the decorator that fills it. A type
-    registered twice is an error: the later emitter would silently replace the earlier."""
+    registered twice is an error: the later emitter would silently replace the earlier. Naming
+    the ``backend`` attaches the table to the plugins' (ops/plugins.py): their emitters join it."""
     table: dict[str, Callable] = {}
+    if backend is not None:
+        attach_table(backend, table)
 
     def emits(*types: str):
         def register(func: Callable) -> Callable:

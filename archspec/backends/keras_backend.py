@@ -7,6 +7,7 @@ that source.
 from __future__ import annotations
 
 from ..ir.graph import Graph
+from ..ops.plugins import runtime_files
 from .common import (
     Facts,
     docstring,
@@ -50,7 +51,8 @@ def generate(graph: Graph, structured: bool = True) -> str:
     body += [f"    return keras.Model(inputs, {result}, name={graph.name!r})", ""]
     code = "\n".join(fit(line) for line in body)
     helpers = sorted({h for e in emitted.values() for h in e.helpers})
-    helper_code = helper_source((RUNTIME, SEQUENCE_RUNTIME), helpers) if helpers else ""
+    helper_code = (helper_source((RUNTIME, SEQUENCE_RUNTIME) + runtime_files(BACKEND), helpers)
+                   if helpers else "")
     return source_file(doc, code, helper_code, _imports)
 
 

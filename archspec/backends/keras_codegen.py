@@ -37,7 +37,7 @@ class Emitted:
 
 
 Context = LayerContext
-EMITTERS, emits = emitter_registry()
+EMITTERS, emits = emitter_registry("keras")
 
 
 def _kwargs(layer, names: dict[str, object], **extra) -> dict:

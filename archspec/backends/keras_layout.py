@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Iterator, Union
 
 from ..ir.graph import Node
+from ..ops.plugins import attach_names
 from .common import Facts, identifier, literal
 from .keras_codegen import HELPERS, Emitted
 from .structure import Container, height
@@ -27,8 +28,10 @@ from .unify import (
     unify,
 )
 
-RESERVED = frozenset({"x", "inputs", "model", "keras", "layers", "ops", "build_model",
-                      "float", "math", "name", "self"}) | HELPERS
+# A set, not a frozenset: the installed plugins' helper names join it (ops/plugins.py).
+RESERVED = {"x", "inputs", "model", "keras", "layers", "ops", "build_model", "float", "math",
+            "name", "self"} | HELPERS
+attach_names("keras", RESERVED)
 
 # Values the Keras emitters leave out because they are Keras' defaults.
 DEFAULTS = {

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 
 from ..ir.graph import Graph
+from ..ops.plugins import runtime_files
 from .common import (
     Facts,
     Unsupported,
@@ -66,7 +67,7 @@ def generate(graph: Graph, structured: bool = True) -> str:
     code = "\n".join(fit(line) for line in body).rstrip() + "\n"
     helpers = sorted({h for e in emitted.values() for h in e.helpers}
                      | _init_helpers(code) | ({"max_norm_"} if "max_norm_(" in code else set()))
-    helper_code = helper_source(RUNTIMES, helpers) if helpers else ""
+    helper_code = helper_source(RUNTIMES + runtime_files(BACKEND), helpers) if helpers else ""
     return source_file(doc, code, helper_code, _imports)
 
 

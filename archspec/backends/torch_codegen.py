@@ -69,7 +69,7 @@ class Context(LayerContext):
                 and self.facts.sole_consumer(producer.name))
 
 
-EMITTERS, emits = emitter_registry()
+EMITTERS, emits = emitter_registry("torch")
 
 
 # --- convolutions ------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from keyword import iskeyword, issoftkeyword
 
+from ..ops.plugins import attach_names
 from .common import identifier
 
 # Names a submodule or local variable must not take: nn.Module's public attributes (as of torch
@@ -26,11 +27,13 @@ to to_empty train training type xpu zero_grad
 input_shape reset_parameters regularization_loss apply_constraints
 x inputs self torch nn F math super float
 """.split())
-HELPERS = frozenset("""keras_init_ init_like_keras_ max_norm_ trim_end ConvTranspose1dTrimmed ConvTranspose2dTrimmed
+# A set, not a frozenset: the installed plugins' helper names join it (ops/plugins.py).
+HELPERS = set("""keras_init_ init_like_keras_ max_norm_ trim_end ConvTranspose1dTrimmed ConvTranspose2dTrimmed
 SeparableConv PaddedPool PositionwiseLinear SpecFlatten Reshape KerasReLU
 PartialAffineBatchNorm Add Multiply Concatenate KerasPReLU Rescaling per_channel Normalization
 Permute StochasticDepth AxisLayerNorm PackedAttention KerasAttention IndexEmbedding
 Take""".split())
+attach_names("torch", HELPERS, MODULE_ATTRIBUTES)
 
 def torch_dim(canonical_axis: int, rank: int) -> int:
     """Index into a canonical (channels-last, no batch) shape → torch dim (batch first,

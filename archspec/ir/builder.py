@@ -21,6 +21,7 @@ from ..expr import ExprError
 from ..expr_values import UNKNOWN
 from ..limits import MAX_LAYERS
 from ..ops.base import layer_types
+from ..ops.plugin_notes import missing_plugins, refused_names
 from ..spec.model import Spec
 from ..spec.overrides import parse_override  # noqa: F401 - moved to the spec layer
 from .bounds import with_room_to_recurse
@@ -32,7 +33,8 @@ from .naming import Place, Scope, snake
 class Builder(Expander):
     def __init__(self, spec: Spec, max_layers: Optional[int] = None):
         self.spec = spec
-        self.types = layer_types()
+        self.types = layer_types()  # loads the installed plugins on first use
+        self.refused = refused_names()  # names some plugin was refused: warned where used
         super().__init__(spec.source, frozenset(self.types) | frozenset(spec.blocks),
                          MAX_LAYERS if max_layers is None else max_layers)
 
@@ -44,6 +46,8 @@ class Builder(Expander):
         self.nodes.append(Node(INPUT, None, [], path_key=("input",),
                                location=self.source.locate(("input",))))
         self.by_name[INPUT] = self.nodes[0]
+        for index, message, hint in missing_plugins(spec.plugins):
+            self.error(message, ("plugins", index), hint=hint)
         scope = Scope("", None)
         scope.names[INPUT] = INPUT
         # Blocks start from these too; their mistakes are reported once, here.

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 from ..expr import ExprError
 from ..expr_values import UNKNOWN
 from ..limits import EXPANSION_STEPS_PER_LAYER, MAX_CALL_DEPTH
+from ..ops.plugin_notes import no_such_type_hint, refusal_warning, unknown_type_hint
 from ..spec.items import (CallItem, GroupItem, RepeatItem, Reported, new_errors,
                           without_unknown)
 from ..spec.model import REQUIRED, BlockDef, Spec
@@ -26,6 +27,7 @@ KEYWORDS = ("repeat", "group")
 
 class Expander(LayerMaker):
     spec: Spec
+    refused: frozenset[str]  # type names some plugin was refused (ops/plugins.py)
     spec_env: dict  # the spec's parameters, evaluated once
     spec_defaults: dict  # the spec's defaults section, checked once
 
@@ -96,15 +98,26 @@ class Expander(LayerMaker):
             return None
         (key, body), = item.items()
         if key in self.types:
+            if key in self.refused:
+                self._warn_refused(key, at)
             return "layer", key, body
         if key in self.spec.blocks:
             return "block", key, body
         if key in KEYWORDS:
             return key, key, body
         choices = list(self.types) + list(self.spec.blocks) + list(KEYWORDS)
-        self.error(f"unknown layer type '{key}'", at.path + (key,), via=at.via,
-                   hint=self.hint(key, choices) or "see 'archspec schema' for the layer types")
+        hint = unknown_type_hint(key, tuple(self.spec.plugins)) or self.hint(key, choices) \
+            or no_such_type_hint(key)
+        self.error(f"unknown layer type '{key}'", at.path + (key,), via=at.via, hint=hint)
         return None
+
+    def _warn_refused(self, key: str, at: Place) -> None:
+        """Once per type: the spec gets the built-in (or first) type of a name a plugin
+        also claimed."""
+        self.refused = self.refused - {key}
+        self.error(f"layer type '{key}' is claimed by more than one source",
+                   at.path + (key,), via=at.via, severity="warning",
+                   hint=refusal_warning(key))
 
     def _checked(self, model: type[BaseModel], body: Any, at: Place, data_path: tuple,
                  context: Optional[dict] = None) -> Any:

@@ -14,6 +14,7 @@ from typing import Any
 from .._version import __version__
 from ..backends.common import Facts, Unsupported, raise_unsupported
 from ..ir.graph import Graph
+from ..ops.plugins import attach_table
 from .context import OnnxContext
 from .emit_core import EMITTERS as _CORE
 from .emit_sequence import EMITTERS as _SEQUENCE
@@ -26,6 +27,7 @@ from .init import initial_weights
 _INLINE_LIMIT = 1_800_000_000
 OPSET = 17  # LayerNormalization's first; onnxruntime 1.14+ and TensorRT 8.6+ read it
 EMITTERS: dict[str, Any] = {**_SPATIAL, **_CORE, **_SEQUENCE}
+attach_table("onnx", EMITTERS)  # plugin types' ONNX emitters join it (ops/plugins.py)
 
 __all__ = ["EMITTERS", "OPSET", "initial_weights", "save_onnx", "to_onnx"]
 

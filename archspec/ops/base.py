@@ -27,8 +27,9 @@ backend read these instead of lists of type names):
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal, Optional, Union
+from typing import Any, Callable, ClassVar, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -156,8 +157,13 @@ class Layer(BaseModel, metaclass=Documented):
         if tag is None:
             return  # an abstract family base
         (type_name,) = tag.annotation.__args__
+        if _staging is not None:
+            _staging.append(cls)  # a plugin's: its loader decides whether it gets the name
+            return
         if type_name in REGISTRY:
-            raise TypeError(f"layer type {type_name!r} registered twice")
+            held = REGISTRY[type_name]
+            raise TypeError(f"layer type {type_name!r} registered twice ({held.__module__}."
+                            f"{held.__qualname__} and {cls.__module__}.{cls.__qualname__})")
         REGISTRY[type_name] = cls
 
     @classmethod
@@ -237,9 +243,21 @@ def _argument_error(message: str, hint: str | None = None) -> ArgumentError:
     return ArgumentError([Diagnostic(message, location=caller_location(), hint=hint)])
 
 
+# Set by ops.plugins while a plugin's entry point loads: the classes defined meanwhile.
+_staging: Optional[list[type[Layer]]] = None
+# Run once, before the vocabulary is first read (ops.plugins' loader: the installed plugins).
+_first_use: list[Callable[[], None]] = []
+_first_use_lock = threading.RLock()
+
+
 def layer_types() -> dict[str, type[Layer]]:
-    """Every registered type by name. Complete whenever this module is: ``ops/__init__``
-    imports the families, and Python runs a package before any of its modules."""
+    """Every registered type by name: the built-in ones (``ops/__init__`` imports the
+    families, and Python runs a package before any of its modules) and, from the first call
+    on, those of the installed plugins (ops/plugins.py)."""
+    if _first_use:
+        with _first_use_lock:
+            while _first_use:
+                _first_use.pop(0)()  # popped first: a plugin that asks meanwhile gets no loop
     return REGISTRY
 
 

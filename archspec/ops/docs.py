@@ -117,10 +117,12 @@ def layer_doc(cls: type[BaseModel], summary: str) -> str:
 
 
 def summary_of(cls: type) -> str:
-    """The nearest docstring written in archspec for this class or a family base."""
+    """The nearest docstring written in archspec for this class or a family base — or, for a
+    plugin's type (ops/plugins.py), the class's own."""
     for klass in cls.__mro__:
         doc = vars(klass).get("__doc__")
-        if doc and klass.__module__.startswith("archspec.ops.") and klass.__name__ != "Layer":
+        if doc and (klass.__module__.startswith("archspec.ops.") or klass is cls and
+                    not klass.__module__.startswith("archspec.")) and klass.__name__ != "Layer":
             return doc
     return cls.__name__
 

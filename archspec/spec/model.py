@@ -25,6 +25,7 @@ from .marks import SourceMap
 # \Z, not $: "$" also matches before a final newline, so "fc\n" would pass as a name.
 IDENTIFIER = re.compile(r"\A[A-Za-z_][A-Za-z0-9_]{0,63}\Z")
 SPEC_NAME = re.compile(r"\A[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63}\Z")
+PACKAGE_NAME = re.compile(r"\A[A-Za-z0-9]([A-Za-z0-9._-]{0,98}[A-Za-z0-9])?\Z")  # PEP 508
 
 
 def check_identifier(value: str, what: str) -> str:
@@ -206,6 +207,7 @@ class Spec(_Checked):
       params, defaults, blocks: spec parameters (``${...}``), per-type default arguments,
           reusable groups of layers
       description, reference: free text, and what the spec reproduces
+      plugins: the packages whose layer types it uses (docs/plugins.md)
     Mistakes raise ``ArgumentError``.
     """
     model_config = ConfigDict(extra="forbid")
@@ -217,6 +219,7 @@ class Spec(_Checked):
     name: str
     description: str = ""
     reference: Optional[str] = None
+    plugins: list[str] = Field(default_factory=list)
     input: InputSpec
     params: dict[str, Any] = Field(default_factory=dict)
     defaults: dict[str, dict[str, Any]] = Field(default_factory=dict)
@@ -230,6 +233,15 @@ class Spec(_Checked):
     def _name(cls, value: str) -> str:
         if not SPEC_NAME.match(value):
             raise ValueError("name must be 1-64 letters, digits, '_', '-' or '.'")
+        return value
+
+    @field_validator("plugins")
+    @classmethod
+    def _plugins(cls, value: list[str]) -> list[str]:
+        for package in value:
+            if not PACKAGE_NAME.match(package):
+                raise ValueError(f"{package!r} is not a package name (letters, digits, '.', "
+                                 f"'-', '_', as pip spells it: archspec-squeeze-excite)")
         return value
 
     @field_validator("input", mode="before")
