@@ -77,13 +77,20 @@ def main() -> None:
               help="Override a spec parameter (repeatable), e.g. --set depth=101.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.option("--all", "show_all", is_flag=True, help="Show every layer of long models.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown", "html"]),
+              default="table", show_default=True,
+              help="json is --json; markdown and html are documents with every layer (html: "
+                   "one self-contained page, with the diagram).")
 @_extends_root
 @_max_layers
 def check(specs: tuple[str, ...], as_json: bool, sets: tuple[str, ...], strict: bool,
-          show_all: bool) -> None:
+          show_all: bool, fmt: str) -> None:
     """Validate SPECS (files, or - for stdin) and show every layer's shape and costs."""
     from .api import check as check_spec
 
+    if as_json and fmt not in ("table", "json"):
+        raise click.UsageError(f"--json and --format {fmt} are two different outputs")
+    as_json = as_json or fmt == "json"
     overrides = _overrides(sets)
     status, outputs = EXIT_OK, []
     for source in specs:
@@ -96,8 +103,13 @@ def check(specs: tuple[str, ...], as_json: bool, sets: tuple[str, ...], strict: 
             continue
         if as_json:
             outputs.append(report.to_dict())
+        elif fmt in ("markdown", "html"):
+            outputs.append(report)
         else:
             report.render(_console(), max_rows=None if show_all else 200)
+    if fmt in ("markdown", "html") and outputs:
+        from .reports import document
+        click.echo(document(outputs, fmt), nl=False)
     if as_json and outputs:
         import json
         click.echo(json.dumps(outputs[0] if len(specs) == 1 else outputs, indent=2))
@@ -271,11 +283,13 @@ def schema() -> None:
 
 
 # Commands with modules of their own: each imports only click at first, the rest when it runs.
+from .cli_diagram import diagram_command  # noqa: E402
+from .cli_diff import diff_command  # noqa: E402
 from .cli_export import export_command  # noqa: E402
 from .cli_import import import_command  # noqa: E402
 from .cli_plugins import plugins_command  # noqa: E402
 
-for _command in (import_command, export_command, plugins_command):
+for _command in (import_command, export_command, diff_command, diagram_command, plugins_command):
     main.add_command(_command)
 
 
