@@ -101,11 +101,16 @@ def _count(exc: SpecError) -> str:
     return f"{warnings} warning{'s' if warnings != 1 else ''} (errors under --strict)"
 
 
-def _write(path: str, text: str) -> None:
-    """Write an output file; a path that cannot be written is the user's to fix (exit 1)."""
+def _write(path: str, data: str | bytes) -> None:
+    """Write an output file (text, or bytes as they are); a path that cannot be written is the
+    user's to fix (exit 1)."""
     try:
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        if isinstance(data, bytes):
+            with open(path, "wb") as handle:
+                handle.write(data)
+        else:
+            with open(path, "w", encoding="utf-8") as handle:
+                handle.write(data)
     except OSError as exc:
         click.echo(f"archspec: cannot write {path}: {exc.strerror or exc}", err=True)
         sys.exit(EXIT_INVALID)

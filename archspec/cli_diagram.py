@@ -25,20 +25,6 @@ def _format(fmt: str | None, output: str | None) -> str:
     return SUFFIXES[suffix]
 
 
-def _save(path: str, data: str | bytes) -> None:
-    from .cli_common import EXIT_INVALID
-    try:
-        if isinstance(data, bytes):
-            with open(path, "wb") as handle:
-                handle.write(data)
-        else:
-            with open(path, "w", encoding="utf-8") as handle:
-                handle.write(data)
-    except OSError as exc:
-        click.echo(f"archspec: cannot write {path}: {exc.strerror or exc}", err=True)
-        sys.exit(EXIT_INVALID)
-
-
 def _mermaid_limit(text: str) -> None:
     from .diagram.text import MERMAID_MAX_EDGES
     edges = text.count(" --> ") + text.count(" -.-> ")
@@ -90,7 +76,8 @@ def diagram_command(spec: str, output: str | None, fmt: str | None, expand: tupl
         if output and output.lower().endswith(".md"):
             data = f"```mermaid\n{data}```\n"
     if output:
-        _save(output, data)
+        from .cli_common import _write
+        _write(output, data)
         click.echo(f"wrote {output} ({fmt}, {len(graph.live())} layers)", err=True)
     else:
         click.echo(data, nl=False)

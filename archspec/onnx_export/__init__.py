@@ -36,7 +36,7 @@ def _emit(g: OnnxGraph, node, facts: Facts, weights: dict) -> None:
     emitter = EMITTERS.get(node.type)
     if emitter is None:
         raise Unsupported(f"{node.type} has no ONNX mapping")
-    tensor, layout = emitter(OnnxContext(g, node, facts, weights.get(node.name, {})))
+    tensor, layout = emitter(OnnxContext(facts, node, g=g, weights=weights.get(node.name, {})))
     g.values[node.name] = Value(g.name_output(tensor, node.name), node.meta["shape"], layout)
 
 

@@ -7,41 +7,25 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..backends.common import Facts
-from ..ir.graph import Graph, Node
+from ..backends.common import LayerContext
+from ..ir.graph import Graph
 from .graph import FIRST, LAST, OnnxGraph, onnx_axis
 
 
 @dataclass
-class OnnxContext:
-    g: OnnxGraph
-    node: Node
-    facts: Facts
-    weights: dict[str, np.ndarray]  # this layer's, in Keras' layout
+class OnnxContext(LayerContext):
+    """The backends' emitter context, plus the graph being written and this layer's weights
+    (in Keras' layout)."""
+    g: OnnxGraph = None  # type: ignore[assignment] - always given; fields after defaults
+    weights: dict[str, np.ndarray] = None  # type: ignore[assignment]
 
     @property
     def graph(self) -> Graph:
         return self.facts.graph
 
     @property
-    def layer(self):
-        return self.node.layer
-
-    @property
     def name(self) -> str:
         return self.node.name
-
-    @property
-    def resolved(self) -> dict:
-        return self.node.meta.get("resolved") or {}
-
-    @property
-    def in_shape(self) -> tuple[int, ...]:
-        return self.node.meta["input_shapes"][0]
-
-    @property
-    def out_shape(self) -> tuple[int, ...]:
-        return self.node.meta["shape"]
 
     @property
     def spec_layout(self) -> str:
