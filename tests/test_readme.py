@@ -33,6 +33,8 @@ def needs(command: str) -> list[str]:
     """The frameworks a command runs (code generation alone needs none)."""
     if " verify " in command or " convert " in command:
         return ["torch", "keras"]
+    if " import " in command:
+        return ["keras"]
     if " export " in command:
         return ["onnx", "torch"] if ".pt" in command else ["onnx"]
     if "--save" in command:
@@ -64,7 +66,8 @@ def test_readme_commands_run_in_order(tmp_path):
     # What the commands promise to write, they wrote.
     written = {"archspec.schema.json", "resnet50.py", "mnist_cnn.py"}
     if not skipped:
-        written |= {"mnist_cnn.keras", "mnist_cnn.pt", "mnist_cnn.onnx"}
+        written |= {"mnist_cnn.keras", "mnist_cnn.pt", "mnist_cnn.onnx", "mnist_imported.yaml",
+                    "resnet50.onnx"}
     assert written <= {p.name for p in tmp_path.iterdir()}
     if skipped:
         pytest.skip(f"not installed for: {skipped}")
