@@ -234,7 +234,8 @@ def verify(spec: str, sets: tuple[str, ...], batch: int, seed: int,
 @click.option("--from", "source", nargs=2, required=True, metavar="FRAMEWORK FILE",
               help="Where the weights come from: 'keras model.weights.h5' or 'torch model.pt'.")
 @click.option("--to", "target", nargs=2, required=True, metavar="FRAMEWORK FILE",
-              help="Where to write them: 'torch model.pt' or 'keras model.weights.h5'.")
+              help="Where to write them: 'torch model.pt', 'keras model.weights.h5', or "
+                   "'onnx model.onnx' (the whole model, with these weights).")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
               help="Override a spec parameter (repeatable).")
 @_extends_root
@@ -242,14 +243,21 @@ def verify(spec: str, sets: tuple[str, ...], batch: int, seed: int,
 @_max_params
 def convert(spec: str, source: tuple[str, str], target: tuple[str, str],
             sets: tuple[str, ...]) -> None:
-    """Convert saved weights of SPEC's model between Keras and PyTorch."""
+    """Convert saved weights of SPEC's model between Keras and PyTorch, or into an ONNX model
+    (`--to onnx`: as `archspec export --weights`)."""
     gc.enable()
     from .api import analyze, build, check_model_size
     from .weights import load_file, save_file, transfer_weights
 
+    if target[0] == "onnx" and source[0] in ("torch", "keras"):
+        from .cli_export import export_command
+        click.get_current_context().invoke(export_command, spec=spec, output=target[1],
+                                           weights=source[1], sets=sets)
+        return
     for framework, _ in (source, target):
         if framework not in ("torch", "keras"):
-            raise click.UsageError(f"framework must be 'torch' or 'keras', got {framework!r}")
+            raise click.UsageError(f"framework must be 'torch' or 'keras' (or, as the target, "
+                                   f"'onnx'), got {framework!r}")
     limit = _limit("max_params")
     try:
         graph = analyze(_load(spec, _overrides(sets) or None), max_layers=_limit("max_layers"))

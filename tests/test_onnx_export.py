@@ -245,6 +245,42 @@ def test_export_command_with_torch_weights_runs_like_the_torch_model(tmp_path):
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * np.abs(want).max())
 
 
+def test_convert_writes_an_onnx_model_with_the_weights(tmp_path):
+    spec = ROOT / "specs" / "lenet5.yaml"
+    module = archspec.compile(spec, "torch").eval()
+    torch.manual_seed(1)
+    with torch.no_grad():
+        for p in module.parameters():
+            p.uniform_(-0.3, 0.3)
+    torch.save(module.state_dict(), tmp_path / "w.pt")
+    result = _run_cli("convert", str(spec), "--from", "torch", str(tmp_path / "w.pt"),
+                      "--to", "onnx", str(tmp_path / "m.onnx"))
+    assert result.exit_code == 0, result.output
+    graph = archspec.analyze(spec)
+    x = np.random.default_rng(1).standard_normal((2,) + graph.input_shape).astype(np.float32)
+    session = ort.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
+    (got,) = session.run(None, {"input": x})
+    with torch.no_grad():
+        want = module(torch.from_numpy(np.moveaxis(x, -1, 1).copy())).numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    refused = _run_cli("convert", str(spec), "--from", "onnx", str(tmp_path / "m.onnx"),
+                       "--to", "torch", str(tmp_path / "w2.pt"))
+    assert refused.exit_code == 2 and "'onnx'" in refused.output
+
+
+def test_export_imports_no_framework(tmp_path):
+    code = ("import sys, archspec; from archspec.onnx_export import save_onnx; "
+            f"save_onnx(archspec.analyze({str(ROOT / 'specs' / 'googlenet.yaml')!r}), "
+            f"{str(tmp_path / 'g.onnx')!r}); "
+            "print(sorted({'torch', 'keras', 'tensorflow', 'jax'} & set(sys.modules)))")
+    import subprocess
+    import sys
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == "[]", result.stdout + result.stderr
+    assert onnx.load(str(tmp_path / "g.onnx")).graph.name == "googlenet"
+
+
 def test_export_command_errors_are_clear(tmp_path):
     spec = ROOT / "specs" / "mnist_cnn.yaml"
     wrong = _run_cli("export", str(spec), "--weights", str(tmp_path / "w.txt"),
