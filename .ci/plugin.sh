@@ -7,9 +7,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 trap '.venv/bin/pip uninstall -y -q archspec-squeeze-excite' EXIT
-# Offline, or with setuptools already in .venv, build with it rather than fetch it.
+# With a new enough setuptools already in .venv (constraints.txt pins it: torch pulls it in),
+# build with it rather than fetch one; the example's pyproject needs setuptools >= 77.
 isolation=()
-if .venv/bin/python -c "import setuptools" 2>/dev/null; then
+if .venv/bin/python -c "import setuptools, sys; sys.exit(int(setuptools.__version__.split('.')[0]) < 77)" 2>/dev/null; then
     isolation=(--no-build-isolation)
 fi
 .venv/bin/pip install -q --no-deps "${isolation[@]}" -e examples/plugin

@@ -201,6 +201,9 @@ def verify(spec: str, sets: tuple[str, ...], batch: int, seed: int,
     try:
         graph = analyze(_load(spec, _overrides(sets) or None), max_layers=_limit("max_layers"))
         check_model_size(graph, _limit("max_params"))
+        if with_onnx:
+            from .cli_export import onnx_support
+            onnx_support(graph)
     except SpecError as exc:
         _report_errors(exc, False, spec)
         sys.exit(EXIT_INVALID)

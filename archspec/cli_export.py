@@ -85,14 +85,21 @@ def export_command(spec: str, fmt: str, output: str, weights: str | None, seed: 
                err=True)
 
 
-def verify_onnx_line(graph, batch: int, seed: int, console) -> bool:
-    """``verify --onnx``: one line, as ``--reference`` prints, and whether it passed."""
+def onnx_support(graph) -> None:
+    """Before ``verify --onnx`` runs anything: the packages are there (else exit 2) and every
+    layer has an ONNX form (else UnsupportedError, every such layer located)."""
     try:
-        from .onnx_export.verify import verify_onnx
+        from .onnx_export import check_support
         import onnxruntime  # noqa: F401
     except ImportError as exc:
         raise click.UsageError(f"--onnx needs onnx and onnxruntime: pip install "
                                f"'archspec[onnx]' ({exc})") from None
+    check_support(graph)
+
+
+def verify_onnx_line(graph, batch: int, seed: int, console) -> bool:
+    """``verify --onnx``: one line, as ``--reference`` prints, and whether it passed."""
+    from .onnx_export.verify import verify_onnx
     report = verify_onnx(graph, batch=batch, seed=seed)
     first = report.first_difference()
     if report.error is not None:

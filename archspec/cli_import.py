@@ -59,6 +59,16 @@ def import_command(source: str, output: str | None, weights: str | None,
     except (ValueError, OSError) as exc:
         click.echo(f"archspec: cannot import {source}: {exc}", err=True)
         sys.exit(EXIT_INVALID)
+    if weights:  # first: a run that cannot write them writes nothing
+        try:
+            backend = save_weights(imported, weights)
+        except ImportError as exc:
+            raise click.UsageError(f"writing {weights} needs its framework installed ({exc})"
+                                   ) from None
+        except (ValueError, OSError, RuntimeError) as exc:
+            click.echo(f"archspec: cannot write {weights}: {exc}", err=True)
+            sys.exit(EXIT_INVALID)
+        click.echo(f"wrote {weights} ({backend})", err=True)
     if output:
         _write(output, imported.text)
     else:
@@ -71,11 +81,4 @@ def import_command(source: str, output: str | None, weights: str | None,
                f"{len(imported.text.splitlines())} lines", err=True)
     for note in folded.notes:
         click.echo(f"note: {note}", err=True)
-    if weights:
-        try:
-            backend = save_weights(imported, weights)
-        except (ValueError, OSError) as exc:
-            click.echo(f"archspec: cannot write {weights}: {exc}", err=True)
-            sys.exit(EXIT_INVALID)
-        click.echo(f"wrote {weights} ({backend})", err=True)
     sys.exit(EXIT_OK)

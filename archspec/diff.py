@@ -139,17 +139,16 @@ def match(a: list[Node], b: list[Node], sig_a: Optional[list] = None,
 def _wiring(nodes: list[Node], kept: set[str]) -> dict[str, list[str]]:
     """Each layer's inputs, looking through layers the other side lacks (an inserted layer
     rewires the next one; that is the insertion, not a second change)."""
-    by_name = {n.name: n for n in nodes}
-
-    def resolve(name: str) -> str:
-        seen = 0
-        while name not in kept and name != INPUT and seen < len(nodes):
-            node = by_name[name]
-            name = node.inputs[0] if node.inputs else INPUT
-            seen += 1
-        return name
-
-    return {n.name: [resolve(i) for i in n.inputs] for n in nodes}
+    # One pass in topological order (a layer's first input is resolved before it): walking
+    # back from every input instead was quadratic on long runs of unpaired layers.
+    target = {INPUT: INPUT}
+    for node in nodes:
+        if node.name in kept:
+            target[node.name] = node.name
+        else:
+            target[node.name] = target.get(node.inputs[0], INPUT) if node.inputs else INPUT
+    return {n.name: [target.get(i, INPUT) for i in n.inputs]
+            for n in nodes}
 
 
 @dataclass

@@ -414,3 +414,16 @@ def test_the_readme_images_are_current(image, spec, expand):
     path = SPECS.parent / "docs" / "images" / image
     assert f"docs/images/{image}" in (SPECS.parent / "README.md").read_text()
     assert path.read_text() == render(graph(spec), "svg", expand), f"regenerate {path}"
+
+
+def test_a_diagram_too_large_for_one_image_is_scaled_to_fit():
+    """cairo refuses surfaces over 32,767 pixels a side (resnet152 expanded is about 40,000
+    high): the PNG is scaled down instead of failing."""
+    from archspec.diagram import MAX_PNG_PIXELS, MAX_PNG_SIDE, png_scale
+    tall = '<svg xmlns="http://www.w3.org/2000/svg" width="700" height="40000" viewBox="0 0 1 1">'
+    assert png_scale(tall) * 40000 <= MAX_PNG_SIDE
+    assert png_scale(tall) == pytest.approx(MAX_PNG_SIDE / 40000)
+    wide = '<svg width="20000" height="20000">'
+    assert (20000 * png_scale(wide)) ** 2 <= MAX_PNG_PIXELS * 1.0001
+    assert png_scale('<svg width="600" height="900">') == 1.0
+    assert png_scale('<svg width="600" height="900">', 2.0) == 2.0

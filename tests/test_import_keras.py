@@ -268,3 +268,24 @@ def test_zoo_specs_import_back_to_the_same_analysis(spec_dir, name, released):
     ours = archspec.check(imported.document).totals
     theirs = archspec.check(spec_dir / f"{name}.yaml").totals
     assert {k: ours[k] for k in keys} == {k: theirs[k] for k in keys}
+
+
+@pytest.mark.parametrize("content", ["not a zip file", "zip without config", "config list"])
+def test_a_damaged_keras_file_is_a_clear_error(tmp_path, content):
+    import zipfile
+
+    from click.testing import CliRunner
+
+    from archspec.cli import main
+    path = tmp_path / "m.keras"
+    if content == "not a zip file":
+        path.write_text(content)
+    else:
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("metadata.json", "{}")
+            if content == "config list":
+                archive.writestr("config.json", "[1, 2]")
+    result = CliRunner().invoke(main, ["import", str(path), "-o", str(tmp_path / "s.yaml")])
+    assert result.exit_code == 1, result.output
+    assert "cannot import" in result.output and "internal error" not in result.output
+    assert not (tmp_path / "s.yaml").exists()

@@ -472,3 +472,44 @@ def test_load_callable_builds_the_module(tmp_path, monkeypatch):
 def test_load_callable_errors(reference, message):
     with pytest.raises(ValueError, match=message):
         load_callable(reference)
+
+
+BROKEN_SOURCES = [
+    ("badmod:conv", "3,2,2", "Kernel size can't be greater than actual input size"),
+    ("badmod:conv", "3,100000,100000", "takes at most 16,777,216"),  # refused before any work
+    ("badmod:boom", "3,8,8", "badmod:boom() raised RuntimeError: kaput"),
+    ("syntaxbad:f", "3,8,8", "importing 'syntaxbad' raised SyntaxError"),
+]
+
+
+@pytest.mark.parametrize("source, shape, message", BROKEN_SOURCES)
+def test_the_import_command_reports_user_code_failures_without_a_traceback(
+        tmp_path, monkeypatch, capfd, source, shape, message):
+    from click.testing import CliRunner
+
+    from archspec.cli import main
+    (tmp_path / "badmod.py").write_text(
+        "from torch import nn\ndef conv():\n    return nn.Sequential(nn.Conv2d(3, 4, 3))\n"
+        "def boom():\n    raise RuntimeError('kaput')\n")
+    (tmp_path / "syntaxbad.py").write_text("x = (\n")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["import", source, "--input", shape,
+                                       "-o", str(tmp_path / "out.yaml")])
+    printed = result.output + "".join(capfd.readouterr())
+    assert result.exit_code == 1, printed
+    assert message in printed and "Traceback" not in printed
+    assert not (tmp_path / "out.yaml").exists()
+
+
+def test_a_weights_file_that_cannot_be_written_leaves_no_spec_behind(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from archspec.cli import main
+    (tmp_path / "good.py").write_text(
+        "from torch import nn\ndef conv():\n    return nn.Sequential(nn.Conv2d(3, 4, 3))\n")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["import", "good:conv", "--input", "3,8,8", "-o",
+                                       str(tmp_path / "out.yaml"), "--weights",
+                                       str(tmp_path / "no" / "dir" / "w.pt")])
+    assert result.exit_code == 1 and "cannot write" in result.output
+    assert not (tmp_path / "out.yaml").exists()

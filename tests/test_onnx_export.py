@@ -22,6 +22,7 @@ from archspec.backends import build  # noqa: E402
 from archspec.errors import SpecError, UnsupportedError  # noqa: E402
 from archspec.onnx_export import to_onnx  # noqa: E402
 from archspec.onnx_export.init import initial_weights  # noqa: E402
+from archspec.onnx_export.verify import randomized_weights as random_weights  # noqa: E402
 from archspec.verification import sample_input  # noqa: E402
 from archspec.weights import set_weights  # noqa: E402
 
@@ -48,20 +49,6 @@ def analyzed(name: str):
         return archspec.analyze(spec, logits=True)
     except SpecError:
         return archspec.analyze(spec)
-
-
-def random_weights(graph, seed: int = 0) -> dict:
-    """Seeded weights, with the slots whose initial values would hide a mix-up (BatchNorm's
-    statistics, PReLU's slope, LayerScale's 1e-6) drawn from their ``verify_range``."""
-    weights = initial_weights(graph, seed)
-    rng = np.random.default_rng(seed + 1)
-    for name, arrays in weights.items():
-        ranges = {s.keras: s.verify_range for s in graph[name].layer.weight_slots(
-            graph[name].meta["input_shapes"])}
-        for key, array in arrays.items():
-            if ranges.get(key) is not None:
-                arrays[key] = rng.uniform(*ranges[key], array.shape).astype(np.float32)
-    return weights
 
 
 def inferred_shapes(model) -> dict[str, list]:
@@ -193,6 +180,24 @@ def test_streamed_file_is_the_model_onnx_loads(tmp_path):
     assert not list(tmp_path.glob("*.partial"))
 
 
+def test_past_protobufs_limit_the_weights_go_beside_the_model_again_and_again(tmp_path,
+                                                                            monkeypatch):
+    import archspec.onnx_export as exporter
+    monkeypatch.setattr(exporter, "_INLINE_LIMIT", 0)  # what 1.8 GB of weights would do
+    graph = archspec.analyze(ROOT / "specs" / "lenet5.yaml")
+    path = str(tmp_path / "m.onnx")
+    for seed in (1, 2):  # a second export replaces the first's weights, not appends to them
+        assert exporter.save_onnx(graph, path, seed=seed) == "m.onnx.data"
+    loaded = onnx.load(path)  # reads m.onnx.data
+    arrays = {t.name: onnx.numpy_helper.to_array(t) for t in loaded.graph.initializer}
+    expected = to_onnx(graph, seed=2).graph.initializer
+    assert len(arrays) == len(expected)
+    for tensor in expected:
+        assert np.array_equal(arrays[tensor.name], onnx.numpy_helper.to_array(tensor))
+    session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    assert session.run(None, {"input": np.zeros((1,) + graph.input_shape, np.float32)})
+
+
 def test_same_seed_same_weights_and_keras_fans():
     graph = archspec.analyze(ROOT / "specs" / "mnist_cnn.yaml")
     first, again = initial_weights(graph, 4), initial_weights(graph, 4)
@@ -215,6 +220,10 @@ def test_a_layer_with_no_onnx_form_is_one_located_error(monkeypatch):
     messages = [d.message for d in caught.value.diagnostics]
     assert len(messages) == 2 and all("MaxPooling2D" in m and "onnx" in m for m in messages)
     assert "max_pooling2d_1" in messages[0] and "max_pooling2d_2" in messages[1]
+    # verify --onnx says so before it builds or runs anything
+    result = _run_cli("verify", str(ROOT / "specs" / "mnist_cnn.yaml"), "--onnx")
+    assert result.exit_code == 1 and "max_pooling2d_2" in result.output
+    assert "internal error" not in result.output and "analysis vs" not in result.output
     assert all(d.location.line for d in caught.value.diagnostics)
 
 

@@ -16,7 +16,10 @@ the source line that made it. Nothing is dropped silently; only identities (``nn
 
 from __future__ import annotations
 
+import contextlib
+import io
 import keyword
+import math
 import operator
 import re
 from typing import Any
@@ -38,6 +41,8 @@ _INITIALIZED = {"Conv1D", "Conv2D", "Conv3D", "DepthwiseConv1D", "DepthwiseConv2
 _INITIALIZERS = ("initial weights: the spec's layers start from Keras' initializers, not torch's "
                  "(kaiming_uniform, PReLU's 0.25), which have no Keras name; the imported "
                  "weights are the model's")
+# Per sample: 2**24 is a 2,300 x 2,300 RGB image; shapes do not depend on the size anyway.
+MAX_INPUT_ELEMENTS = 2 ** 24
 BATCH = 3  # shapes are propagated at this batch size: a reshape that moves it mixes samples
 
 
@@ -113,14 +118,22 @@ def _traced(module: Any, input_shape: tuple[int, ...]):
         parameter = next(module.parameters(), None)
         dtype = parameter.dtype if parameter is not None and parameter.is_floating_point() \
             else torch.float32
+        size = math.prod(input_shape)
+        if size > MAX_INPUT_ELEMENTS:  # the model runs once on it: bound the work first
+            raise ValueError(f"--input {list(input_shape)} has {size:,} values per sample; "
+                             f"import runs the model once to find its shapes and takes at most "
+                             f"{MAX_INPUT_ELEMENTS:,} (the spec's input can be changed later)")
         x = torch.randn((BATCH, *input_shape), dtype=dtype,
                         device=parameter.device if parameter is not None else None)
         try:
-            with torch.no_grad():
+            # ShapeProp prints the traceback of a failing node itself: not for our users.
+            with torch.no_grad(), contextlib.redirect_stderr(io.StringIO()):
                 ShapeProp(gm).propagate(x)
         except Exception as exc:
+            cause = exc.__cause__ or exc
+            first = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
             raise ValueError(f"running {type(module).__name__} on an input of shape "
-                             f"{[BATCH, *input_shape]} failed: {exc}") from exc
+                             f"{[BATCH, *input_shape]} failed: {first}") from None
         return gm
     finally:
         for m, training in modes.items():

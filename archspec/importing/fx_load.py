@@ -29,7 +29,9 @@ def load_callable(reference: str) -> Any:
     except ModuleNotFoundError as exc:
         if exc.name and mod_name.startswith(exc.name):
             raise ValueError(f"no module named {exc.name!r} (from {reference!r})") from None
-        raise
+        raise ValueError(f"importing {mod_name!r} failed: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - the user's module: its errors are theirs to fix
+        raise ValueError(f"importing {mod_name!r} raised {type(exc).__name__}: {exc}") from None
     finally:
         if added:
             sys.path.remove(os.getcwd())
@@ -46,7 +48,10 @@ def _module_from(module: Any, mod_name: str, attr: str, reference: str) -> Any:
     if not isinstance(value, nn.Module):
         if not callable(value):
             raise ValueError(f"{reference!r} is neither an nn.Module nor callable")
-        value = value()
+        try:
+            value = value()
+        except Exception as exc:  # noqa: BLE001 - the user's code
+            raise ValueError(f"{reference}() raised {type(exc).__name__}: {exc}") from None
     if not isinstance(value, nn.Module):
         raise ValueError(f"{reference!r} returned a {type(value).__name__}, not an "
                          f"nn.Module")

@@ -44,7 +44,9 @@ def load_keras(source: str, input_shape: Optional[tuple[int, ...]] = None):
     from ..backends import keras_runtime, keras_sequence_runtime  # noqa: F401 - registers
     try:
         return keras.saving.load_model(source, compile=False, safe_mode=True)
-    except (ValueError, TypeError) as exc:
+    except OSError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a damaged or foreign file fails in many ways
         problems = _unloadable_layers(source)
         if problems:
             raise unsupported(problems, source, hint="Keras cannot load the model with these "
@@ -60,6 +62,8 @@ def _unloadable_layers(path: str) -> list[tuple[str, str, str]]:
         with zipfile.ZipFile(path) as archive:
             config = json.loads(archive.read("config.json"))
     except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return []
+    if not isinstance(config, dict) or not isinstance(config.get("config", {}), dict):
         return []
     import keras
     problems = []

@@ -29,7 +29,7 @@ OPSET = 17  # LayerNormalization's first; onnxruntime 1.14+ and TensorRT 8.6+ re
 EMITTERS: dict[str, Any] = {**_SPATIAL, **_CORE, **_SEQUENCE}
 attach_table("onnx", EMITTERS)  # plugin types' ONNX emitters join it (ops/plugins.py)
 
-__all__ = ["EMITTERS", "OPSET", "initial_weights", "save_onnx", "to_onnx"]
+__all__ = ["EMITTERS", "OPSET", "check_support", "initial_weights", "save_onnx", "to_onnx"]
 
 
 def _emit(g: OnnxGraph, node, facts: Facts, weights: dict) -> None:
@@ -38,6 +38,13 @@ def _emit(g: OnnxGraph, node, facts: Facts, weights: dict) -> None:
         raise Unsupported(f"{node.type} has no ONNX mapping")
     tensor, layout = emitter(OnnxContext(facts, node, g=g, weights=weights.get(node.name, {})))
     g.values[node.name] = Value(g.name_output(tensor, node.name), node.meta["shape"], layout)
+
+
+def check_support(graph: Graph) -> None:
+    """Raise UnsupportedError, every such layer located, when a layer has no ONNX form: for
+    commands that would otherwise find out only after long work (verify --onnx)."""
+    raise_unsupported([(node, f"{node.type} has no ONNX mapping") for node in graph.live()
+                       if node.layer is not None and node.type not in EMITTERS], "onnx")
 
 
 def to_onnx(graph: Graph, weights: dict | None = None, seed: int = 0):
@@ -62,6 +69,9 @@ def save_onnx(graph: Graph, path: str, weights: dict | None = None, seed: int = 
         return ""
     import onnx
     location = os.path.basename(path) + ".data"
+    data = os.path.join(os.path.dirname(path), location)
+    if os.path.exists(data):  # onnx appends to (or, since 1.23, refuses) an existing one
+        os.remove(data)
     onnx.save_model(g.materialize(), path, save_as_external_data=True, location=location)
     return location
 

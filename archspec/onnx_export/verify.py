@@ -38,7 +38,7 @@ class OnnxReport:
         return next((layer for layer in self.layers if not layer.passed), None)
 
 
-def _randomized(graph: Graph, seed: int) -> dict:
+def randomized_weights(graph: Graph, seed: int = 0) -> dict:
     """Seeded weights with the slots whose start would hide a mix-up (BatchNorm's statistics,
     PReLU's slopes) drawn from their ``verify_range``."""
     weights = initial_weights(graph, seed)
@@ -86,7 +86,7 @@ def verify_onnx(graph: Graph, batch: int = 2, seed: int = 0) -> OnnxReport:
     from ..backends import build
     from ..weights import set_weights
 
-    weights = _randomized(graph, seed)
+    weights = randomized_weights(graph, seed)
     x = sample_input(graph, batch, np.random.default_rng(seed))
     model = build(graph, "torch")
     set_weights(model, graph, weights)
