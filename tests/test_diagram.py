@@ -427,3 +427,27 @@ def test_a_diagram_too_large_for_one_image_is_scaled_to_fit():
     assert (20000 * png_scale(wide)) ** 2 <= MAX_PNG_PIXELS * 1.0001
     assert png_scale('<svg width="600" height="900">') == 1.0
     assert png_scale('<svg width="600" height="900">', 2.0) == 2.0
+
+
+def test_a_wide_fan_is_laid_out_in_linear_work(monkeypatch):
+    """n branches meeting in one Concatenate: each box's column search resumes where the last
+    one for the same ranks ended (probing from the middle again was n^2 / 2 probes: a
+    6,000-way fan took 36 s)."""
+    from archspec.diagram import layout as layout_module
+    from archspec.diagram import render
+    probes = []
+    original = layout_module._Grid.free
+
+    def counted(self, *args):
+        probes.append(1)
+        return original(self, *args)
+
+    monkeypatch.setattr(layout_module._Grid, "free", counted)
+    n = 400
+    spec = {"archspec": 1, "name": "fan", "input": {"shape": [4]},
+            "layers": [{"Dense": {"units": 2, "name": f"d{i}", "inputs": "input"}}
+                       for i in range(n)] + [{"Concatenate": {"inputs": [f"d{i}"
+                                                                      for i in range(n)]}}]}
+    svg = render(archspec.analyze(spec), "svg")
+    assert svg.count("<rect") >= n
+    assert len(probes) < 20 * n, len(probes)
