@@ -39,7 +39,7 @@ from .ops.base import (
     product,
     require_rank,
 )
-from .ops.plugins import DISABLE, GROUP, plugin_types, register, type_name
+from .ops.plugins import DISABLE, GROUP, defined_names, plugin_types, register, type_name
 
 __all__ = ["DISABLE", "GLOBAL", "GROUP", "Inferred", "KINDS", "Layer", "Shape", "ShapeError",
            "WeightSlot", "Window", "bias_slot", "case_rows", "layer_types", "problems",
@@ -99,6 +99,11 @@ def register_layer(cls: type, *, torch: Optional[Callable] = None,
         if path is not None:
             if not Path(path).is_file():
                 raise ValueError(f"register_layer({name}): {backend}_runtime {path} is no file")
+            try:  # now, inside the loader: not later, when a backend first needs the names
+                defined_names(Path(path))
+            except (SyntaxError, UnicodeDecodeError) as exc:
+                raise ValueError(f"register_layer({name}): {backend}_runtime {path} does not "
+                                 f"parse: {exc}") from None
             runtimes[backend] = Path(path)
     register(cls, emitters, runtimes, [_case(name, row) for row in cases])
     return cls

@@ -312,7 +312,7 @@ def test_a_helper_that_would_redefine_a_generated_name_costs_that_backend(fake_p
         "code already uses: rename them"]
 
 
-def test_register_layer_refuses_bad_arguments(fake_plugins):
+def test_register_layer_refuses_bad_arguments(fake_plugins, tmp_path):
     fake_plugins.load()
     from typing import Literal
 
@@ -327,6 +327,12 @@ def test_register_layer_refuses_bad_arguments(fake_plugins):
                                                            "shape": [2]}])
         with pytest.raises(TypeError, match="not a layer type"):
             api.register_layer(int, torch=print)
+        # a helper file that does not parse fails the plugin's load, whichever backend (or
+        # none) is imported yet: archspec check and archspec plugins must agree
+        broken = tmp_path / "broken_runtime.py"
+        broken.write_text("def helper(:\n")
+        with pytest.raises(ValueError, match="does not parse"):
+            api.register_layer(Shift, torch=print, torch_runtime=broken)
         assert api.problems("Shift")[0].startswith("Shift: no plugin provides")
     finally:
         base.REGISTRY.pop("Shift", None)
