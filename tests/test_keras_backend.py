@@ -60,7 +60,8 @@ def test_layer_table_compiles(case):
     assert_matches_analysis(graph, model)
 
 
-@settings(max_examples=examples(200), deadline=None, derandomize=True,
+# 100: tests/test_transfer.py's random specs verify Keras' shapes, counts and activations too
+@settings(max_examples=examples(100), deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(specs())
 def test_random_specs_compile_to_the_analysed_model(doc):
@@ -92,20 +93,18 @@ def test_course_models_run_on_current_keras(spec_dir):
         assert tuple(out.shape[1:]) == tuple(graph[graph.output].meta["shape"])
 
 
-def test_generated_file_runs_without_archspec_and_saves(spec_dir, tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-m", "archspec.cli", "compile", str(spec_dir / "lenet5.yaml"),
-         "--backend", "keras", "-o", str(tmp_path / "lenet.py"), "--save",
-         str(tmp_path / "lenet.keras")], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
+def test_generated_file_runs_without_archspec(spec_dir, tmp_path):
+    """The file alone, in an interpreter where archspec cannot be imported. (The CLI's
+    `compile --save` is the README's, run by tests/test_readme.py.)"""
+    (tmp_path / "lenet.py").write_text(archspec.generate(spec_dir / "lenet5.yaml",
+                                                         backend="keras"))
     code = ("import sys; sys.modules['archspec'] = None; import lenet, numpy as np; "
             "m = lenet.build_model(); print(tuple(m(np.zeros((2, 32, 32, 1), 'float32')).shape))")
     run = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
                          text=True, env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin",
                                          "KERAS_BACKEND": keras.backend.backend()})
-    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.returncode == 0, run.stderr[-3000:]
     assert run.stdout.strip().endswith("(2, 10)")
-    assert (tmp_path / "lenet.keras").stat().st_size > 0
 
 
 # --- keras.applications conformance ------------------------------------------------------------
