@@ -253,8 +253,12 @@ ZOO = sorted(p.stem for p in (ROOT / "specs").glob("*.yaml")
 
 @pytest.mark.parametrize("name", ZOO)
 def test_zoo_specs_import_back_to_the_same_analysis(spec_dir, name, released):
-    original = archspec.analyze(spec_dir / f"{name}.yaml")
-    imported = import_model(archspec.compile(spec_dir / f"{name}.yaml", backend="keras"))
+    spec = archspec.load(spec_dir / f"{name}.yaml")
+    if name in ("vgg16", "vgg19"):  # 120 M of VGG's weights are its 224x224 classifier's
+        spec = spec.model_copy(update={"input": spec.input.model_copy(
+            update={"shape": [32, 32, 3]})})
+    original = archspec.analyze(spec)
+    imported = import_model(archspec.compile(spec, backend="keras"))
     back = {new: old for old, new in imported.folded.renames.items()}
     again = imported.graph()
 
@@ -266,7 +270,7 @@ def test_zoo_specs_import_back_to_the_same_analysis(spec_dir, name, released):
     # is Keras' listing in the import)
     keys = ("trainable_params", "non_trainable_params", "macs", "activation_bytes")
     ours = archspec.check(imported.document).totals
-    theirs = archspec.check(spec_dir / f"{name}.yaml").totals
+    theirs = archspec.check(spec).totals
     assert {k: ours[k] for k in keys} == {k: theirs[k] for k in keys}
 
 

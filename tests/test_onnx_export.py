@@ -27,7 +27,8 @@ from archspec.verification import sample_input  # noqa: E402
 from archspec.weights import set_weights  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-ZOO = sorted(p.stem for p in (ROOT / "specs").glob("*.yaml"))
+# resnet.yaml at its defaults is resnet50.yaml, which is here
+ZOO = sorted(p.stem for p in (ROOT / "specs").glob("*.yaml") if p.stem != "resnet")
 RTOL = 1e-5
 # Every layer is still there at these sizes; only the spatial extent shrinks (ViT's position
 # table fixes its input, AlexNet's and the course models' Flatten theirs).
