@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from markdown_helpers import markdown_tables
 from markdown_it import MarkdownIt
 
 import archspec
@@ -241,23 +242,6 @@ def test_rich_table_escapes_brackets_in_values():
     out = io.StringIO()
     render_diff(diff(a, b), Console(file=out, force_terminal=True, width=200))
     assert "[[1, 2], [3, 4]] -> [[2, 2], [3, 4]]" in out.getvalue()
-
-
-def markdown_tables(text: str) -> list[list[list[str]]]:
-    """The tables a CommonMark + GFM-tables renderer finds: rows of cell texts."""
-    tokens = MarkdownIt("commonmark", {"html": True}).enable("table").parse(text)
-    tables, row = [], None
-    for token in tokens:
-        if token.type == "table_open":
-            tables.append([])
-        elif token.type == "tr_open":
-            row = []
-            tables[-1].append(row)
-        elif token.type == "inline" and row is not None:
-            row.append(token.content)
-        elif token.type == "tr_close":
-            row = None
-    return tables
 
 
 def test_markdown_is_a_summary_a_totals_table_and_a_changes_table():

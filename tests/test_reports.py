@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from markdown_helpers import markdown_tables
 from markdown_it import MarkdownIt
 
 import archspec
@@ -21,22 +22,6 @@ from archspec.reports.markdown import check_markdown
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 ZOO = sorted(SPECS.glob("*.yaml"))
 HOSTILE = '<script>alert("x")</script> | a *b* [c](http://example.com) `d` & <b>e</b>\n# f'
-
-
-def markdown_tables(text: str) -> list[list[list[str]]]:
-    """Rows of cell texts of each table that markdown-it finds."""
-    tables, row = [], None
-    for token in MarkdownIt("commonmark", {"html": True}).enable("table").parse(text):
-        if token.type == "table_open":
-            tables.append([])
-        elif token.type == "tr_open":
-            row = []
-            tables[-1].append(row)
-        elif token.type == "inline" and row is not None:
-            row.append(token.content)
-        elif token.type == "tr_close":
-            row = None
-    return tables
 
 
 class Page(HTMLParser):
